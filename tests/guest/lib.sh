@@ -1,0 +1,37 @@
+# Helpers for scripts that run inside the test VM (tests/vm/run-vm sets
+# VM_ROLE, VM_IP, PEER_IP, PROJECT_DIR, BUILD_DIR). Sourced, not run.
+set -euo pipefail
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# The GID index of rxe0's RoCE v2 GID for this VM's IPv4 address.
+rxe_ipv4_gid_index() {
+	local f
+	for f in /sys/class/infiniband/rxe0/ports/1/gids/*; do
+		if [ "$(cat "$f")" = "$(ipv4_mapped_gid "$VM_IP")" ]; then
+			basename "$f"
+			return 0
+		fi
+	done
+	fail "rxe0 has no GID for $VM_IP"
+}
+
+# The IPv4-mapped IPv6 GID of an address, as sysfs prints it.
+ipv4_mapped_gid() {
+	local a b c d
+	IFS=. read -r a b c d <<<"$1"
+	printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' "$a" "$b" "$c" "$d"
+}
+
+# Wait until something listens on a local TCP port. args: port seconds
+wait_listen() {
+	local i
+	for ((i = 0; i < $2 * 5; i++)); do
+		ss -ltnH "sport = :$1" | grep -q . && return 0
+		sleep 0.2
+	done
+	fail "nothing listens on TCP port $1 after $2 s"
+}
