@@ -1,29 +1,32 @@
-# Run one of Debian's perftest tools over rxe0: server and client in this VM
-# (loopback) or, in a VM pair, the server in one and the client in the other.
-# Checks that both sides exit 0 and that the client reports a figure above 0.
+# Run Debian's perftest tools over rxe0, one after the other: server and
+# client in this VM (loopback) or, in a VM pair, the servers in one and the
+# clients in the other. For each tool, both sides must exit 0 and the client
+# must report a figure above 0. Each tool gets its own TCP port, so that a
+# client never reaches the previous tool's server.
 #
-# usage: perftest.sh TOOL [PERFTEST OPTIONS...]
+# usage: perftest.sh TOOL[,TOOL...] [PERFTEST OPTIONS...]
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 1 ] || fail "usage: perftest.sh TOOL [OPTIONS...]"
-tool=$1
+[ $# -ge 1 ] || fail "usage: perftest.sh TOOL[,TOOL...] [OPTIONS...]"
+IFS=, read -r -a tools <<<"$1"
 shift
-command -v "$tool" >/dev/null || fail "$tool is not installed (package perftest)"
-port=18515
-args=(-d rxe0 -x "$(rxe_ipv4_gid_index)" -p "$port" "$@")
+options=(-d rxe0 -x "$(rxe_ipv4_gid_index)" "$@")
+for tool in "${tools[@]}"; do
+	command -v "$tool" >/dev/null || fail "$tool is not installed (package perftest)"
+done
 
+# args: tool port log
 run_server() {
-	"$tool" "${args[@]}" >/tmp/server.log 2>&1
+	"$1" "${options[@]}" -p "$2" >"$3" 2>&1
 }
 
-# The client retries while the server is not listening yet (pair mode).
+# The client retries while its server is not listening yet (pair mode).
+# args: tool port log server_ip
 run_client() {
-	local server=$1 i
+	local i
 	for ((i = 0; i < 60; i++)); do
-		if "$tool" "${args[@]}" "$server" >/tmp/client.log 2>&1; then
-			return 0
-		fi
-		grep -q "Couldn't connect" /tmp/client.log || return 1
+		"$1" "${options[@]}" -p "$2" "$4" >"$3" 2>&1 && return 0
+		grep -q "Couldn't connect" "$3" || return 1
 		sleep 1
 	done
 	return 1
@@ -39,40 +42,38 @@ result_figure() {
 		END { if (v != "") print v }' "$2"
 }
 
-case $VM_ROLE in
-single)
-	run_server &
-	server_pid=$!
-	wait_listen "$port" 30
-	client_status=0
-	run_client "$VM_IP" || client_status=$?
-	server_status=0
-	wait "$server_pid" || server_status=$?
-	echo "== server"; cat /tmp/server.log
-	echo "== client"; cat /tmp/client.log
+# Run one tool in this VM's role and check its result. args: tool port
+run_tool() {
+	local tool=$1 port=$2 slog=/tmp/$1.server.log clog=/tmp/$1.client.log
+	local server_status=0 client_status=0 figure lat unit
+	echo "==== $tool (port $port)"
+	case $VM_ROLE in
+	single)
+		run_server "$tool" "$port" "$slog" &
+		local pid=$!
+		wait_listen "$port" 30
+		run_client "$tool" "$port" "$clog" "$VM_IP" || client_status=$?
+		wait "$pid" || server_status=$?
+		;;
+	server) run_server "$tool" "$port" "$slog" || server_status=$? ;;
+	client) run_client "$tool" "$port" "$clog" "$PEER_IP" || client_status=$? ;;
+	*) fail "unknown VM_ROLE '$VM_ROLE'" ;;
+	esac
+	[ ! -f "$slog" ] || { echo "== server"; cat "$slog"; }
+	[ ! -f "$clog" ] || { echo "== client"; cat "$clog"; }
 	[ "$server_status" = 0 ] || fail "$tool server exited with $server_status"
 	[ "$client_status" = 0 ] || fail "$tool client failed"
-	log=/tmp/client.log
-	;;
-server)
-	server_status=0
-	run_server || server_status=$?
-	cat /tmp/server.log
-	[ "$server_status" = 0 ] || fail "$tool server exited with $server_status"
-	exit 0
-	;;
-client)
-	client_status=0
-	run_client "$PEER_IP" || client_status=$?
-	cat /tmp/client.log
-	[ "$client_status" = 0 ] || fail "$tool client failed"
-	log=/tmp/client.log
-	;;
-*) fail "unknown VM_ROLE '$VM_ROLE'" ;;
-esac
+	[ "$VM_ROLE" != server ] || return 0
 
-case $tool in *_lat) lat=1 unit=usec ;; *) lat=0 unit=MB/s ;; esac
-figure=$(result_figure "$lat" "$log")
-[ -n "$figure" ] || fail "no result line in the $tool output"
-awk -v f="$figure" 'BEGIN { exit !(f > 0) }' || fail "$tool reported $figure $unit"
-echo "RESULT $tool ${VM_ROLE}: $figure $unit"
+	case $tool in *_lat) lat=1 unit=usec ;; *) lat=0 unit=MB/s ;; esac
+	figure=$(result_figure "$lat" "$clog")
+	[ -n "$figure" ] || fail "no result line in the $tool output"
+	awk -v f="$figure" 'BEGIN { exit !(f > 0) }' || fail "$tool reported $figure $unit"
+	echo "RESULT $tool ${VM_ROLE}: $figure $unit"
+}
+
+port=18515
+for tool in "${tools[@]}"; do
+	run_tool "$tool" "$port"
+	port=$((port + 1))
+done
