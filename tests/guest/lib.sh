@@ -35,3 +35,22 @@ wait_listen() {
 	done
 	fail "nothing listens on TCP port $1 after $2 s"
 }
+
+# The PCI address of QEMU's edu device (1234:11e8).
+edu_bdf() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
+			basename "$d"
+			return 0
+		fi
+	done
+	fail "no edu PCI device (1234:11e8) in the guest"
+}
+
+# Load a module of the test kernel by its path under KERNEL_OBJ.
+load_module() {
+	local ko="$KERNEL_OBJ/$1"
+	[ -f "$ko" ] || fail "no $ko: the test kernel was built without it (kernel/config/base.config)"
+	insmod "$ko" || fail "insmod $ko failed"
+}
