@@ -49,8 +49,34 @@ edu_bdf() {
 }
 
 # Load a module of the test kernel by its path under KERNEL_OBJ.
+# args: path, then module parameters (name=value)
 load_module() {
 	local ko="$KERNEL_OBJ/$1"
+	shift
 	[ -f "$ko" ] || fail "no $ko: the test kernel was built without it (kernel/config/base.config)"
-	insmod "$ko" || fail "insmod $ko failed"
+	insmod "$ko" "$@" || fail "insmod $ko failed"
+}
+
+# Run a KUnit suite of a test module and require every listed test to pass
+# (a skip fails). The suite's results are left in /tmp/kunit-SUITE.txt.
+# KUNIT_PARAMS holds module parameters, if any.
+# args: module path under KERNEL_OBJ, suite, then the test names
+kunit_run() {
+	local ko=$1 suite=$2 results="/tmp/kunit-$2.txt" t
+	shift 2
+	# printf, not echo: the parameter would keep the newline and match nothing
+	printf %s "$suite" >/sys/module/kunit/parameters/filter_glob
+	# shellcheck disable=SC2086 # one word per parameter
+	load_module "$ko" ${KUNIT_PARAMS:-}
+	cat "/sys/kernel/debug/kunit/$suite/results" >"$results" ||
+		fail "no KUnit results for suite $suite"
+	rmmod "$(basename "$ko" .ko)"
+	cat "$results"
+	for t in "$@"; do
+		grep -qE "^[[:space:]]+ok [0-9]+ $t\$" "$results" ||
+			fail "$suite: test $t did not pass (a skip counts as a failure)"
+	done
+	[ "$(grep -cE '^[[:space:]]+(not )?ok [0-9]+ ' "$results")" = $# ] ||
+		fail "$suite: the suite ran other tests than: $*"
+	grep -qE "^ok [0-9]+ $suite\$" "$results" || fail "suite $suite did not pass"
 }

@@ -1,0 +1,26 @@
+# KUnit suite umem_odp_iova: ODP umems whose faults link pages into IOVA
+# held per umem (edu behind VT-d), the virt-DMA case (rxe0), bad input, the
+# memory figures (printed as a table), and faults against invalidations
+# from two threads for STRESS_SECONDS.
+# usage: umem-odp-kunit.sh [STRESS_SECONDS]    (default 60)
+. "$(dirname "$0")/lib.sh"
+
+seconds=${1:-60}
+[[ $seconds =~ ^[0-9]+$ ]] || fail "STRESS_SECONDS wants a number, not '$seconds'"
+KUNIT_PARAMS="stress_seconds=$seconds" kunit_run drivers/infiniband/core/umem_odp_kunit.ko \
+	umem_odp_iova odp_fault_invalidate odp_virt_dma odp_bad_input odp_memory odp_stress
+
+echo
+echo "ODP bookkeeping of a 4096-page umem, faulted in completely (edu behind VT-d):"
+printf '%-44s %15s %20s\n' scheme "bytes per page" "IOVA allocs per MR"
+grep -oE 'RESULT odp-memory .*' /tmp/kunit-umem_odp_iova.txt |
+	sed -E 's/.*scheme=([a-z]+) pages=[0-9]+ bytes_per_page=([0-9]+) iova_allocs_per_mr=([0-9]+)/\1 \2 \3/' |
+	while read -r scheme bytes allocs; do
+		case $scheme in
+		base) name="6.12 base (pfn + dma_addr_t, map per page)" ;;
+		patched) name="patched (pfn list, IOVA held per umem)" ;;
+		*) name=$scheme ;;
+		esac
+		printf '%-44s %15s %20s\n' "$name" "$bytes" "$allocs"
+	done
+grep -oE 'RESULT odp-memory .*' /tmp/kunit-umem_odp_iova.txt
