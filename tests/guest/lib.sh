@@ -80,3 +80,33 @@ kunit_run() {
 		fail "$suite: the suite ran other tests than: $*"
 	grep -qE "^ok [0-9]+ $suite\$" "$results" || fail "suite $suite did not pass"
 }
+
+# Re-create rxe0 with its ODP MRs in one mode (kernel patches 0014-0019):
+#   virt   pages reached through the CPU (the default)
+#   iommu  pages linked into IOVA of eth0's PCI device and reached by
+#          translating through its IOMMU domain (rdma_rxe.odp_iommu=1)
+# The mode is read when an rxe device is created, so rxe0 is made again.
+# args: virt | iommu
+rxe_odp_mode() {
+	local param=/sys/module/rdma_rxe/parameters/odp_iommu i
+	[ -w "$param" ] || fail "no $param: the test kernel lacks the rxe ODP patches"
+	case $1 in
+	virt) echo 0 >"$param" ;;
+	iommu) echo 1 >"$param" ;;
+	*) fail "rxe_odp_mode: unknown mode '$1' (virt | iommu)" ;;
+	esac
+	rdma link del rxe0 2>/dev/null || true
+	rdma link add rxe0 type rxe netdev eth0 || fail "rdma link add rxe0 (ODP mode $1) failed"
+	for ((i = 0; i < 50; i++)); do
+		grep -q ACTIVE /sys/class/infiniband/rxe0/ports/1/state 2>/dev/null && return 0
+		sleep 0.2
+	done
+	fail "rxe0 port did not become ACTIVE (ODP mode $1)"
+}
+
+# Read one of rxe0's hardware counters (odp_faults, odp_fault_errors,
+# odp_invalidations, odp_prefetches, ...). args: name
+rxe_counter() {
+	cat "/sys/class/infiniband/rxe0/ports/1/hw_counters/$1" ||
+		fail "rxe0 has no counter $1"
+}
