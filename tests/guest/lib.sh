@@ -110,3 +110,29 @@ rxe_counter() {
 	cat "/sys/class/infiniband/rxe0/ports/1/hw_counters/$1" ||
 		fail "rxe0 has no counter $1"
 }
+
+# Count the calls of kernel functions while a command runs, with kprobe
+# events. Prints one "function count" line per function; fails when a
+# probe cannot be placed or the command fails.
+# args: function[,function...] command...
+count_calls() {
+	local tracefs=/sys/kernel/tracing funcs f n rc=0
+	IFS=, read -r -a funcs <<<"$1"
+	shift
+	[ -w "$tracefs/kprobe_events" ] || mount -t tracefs nodev "$tracefs"
+	for f in "${funcs[@]}"; do
+		echo "p:cc_$f $f" >>"$tracefs/kprobe_events" ||
+			fail "cannot place a kprobe on $f"
+	done
+	for f in "${funcs[@]}"; do
+		echo 1 >"$tracefs/events/kprobes/cc_$f/enable"
+	done
+	"$@" || rc=$?
+	for f in "${funcs[@]}"; do
+		echo 0 >"$tracefs/events/kprobes/cc_$f/enable"
+		n=$(awk '{ print $2 }' <<<"$(grep -w "cc_$f" "$tracefs/kprobe_profile")")
+		echo "$f ${n:-0}"
+		echo "-:cc_$f" >>"$tracefs/kprobe_events"
+	done
+	[ "$rc" = 0 ] || fail "command under count_calls failed ($rc): $*"
+}
