@@ -105,8 +105,11 @@ rxe_odp_mode() {
 }
 
 # Read one of rxe0's hardware counters (odp_faults, odp_fault_errors,
-# odp_invalidations, odp_prefetches, ...). args: name
+# odp_invalidations, odp_prefetches, ...). The RDMA core caches counter
+# values for the port's lifespan (10 ms): wait that out, so an event just
+# before is seen. args: name
 rxe_counter() {
+	sleep 0.02
 	cat "/sys/class/infiniband/rxe0/ports/1/hw_counters/$1" ||
 		fail "rxe0 has no counter $1"
 }

@@ -1,0 +1,91 @@
+# Functional tests of ODP memory regions on rxe0 (kernel patches 0014-0019):
+# tests/odp/rxe-odp-test, every subcommand in each rxe ODP mode (virt, then
+# iommu: rxe_odp_mode in lib.sh), in one boot.
+#
+#   stock provider (librxe):  traffic, races, readonly, then bad-input, which
+#                             must exit 77: its checks pass and advise_mr is
+#                             refused (EOPNOTSUPP), so its advise checks do
+#                             not run there
+#   msrxe (use_provider ours): bad-input and prefetch --repeat REPEAT, which
+#                             must exit 0 (77 = advise_mr checks not run =
+#                             failure)
+#
+# Every step runs, even after a failure; the job fails when any step did
+# not exit as required. Each step's output lands in the job directory
+# (rxe-odp-MODE-PROVIDER-STEP.log) and is shown here.
+#
+# usage: rxe-odp.sh [PROVIDER_DIR [MODE[,MODE...] [REPEAT]]]
+#   PROVIDER_DIR  the providers build directory (default $BUILD_DIR/providers)
+#   MODE          virt, iommu (default virt,iommu)
+#   REPEAT        runs of the async prefetch + RC traffic test (default 50)
+. "$(dirname "$0")/provider-lib.sh"
+
+[ $# -le 3 ] || fail "usage: rxe-odp.sh [PROVIDER_DIR [MODE[,MODE...] [REPEAT]]]"
+provider_paths "${1:-$BUILD_DIR/providers}"
+IFS=, read -r -a modes <<<"${2:-virt,iommu}"
+repeat=${3:-50}
+[[ $repeat =~ ^[1-9][0-9]*$ ]] || fail "REPEAT wants a number above 0, not '$repeat'"
+prog=$BUILD_DIR/tests/odp/rxe-odp-test
+[ -x "$prog" ] || fail "no $prog: build the project first (cmake --build build)"
+# what rxe-odp-test exits with when the provider has no advise_mr
+no_advise=77
+
+failures=()
+results=()
+# Run one subcommand and require an exit status.
+# args: mode, expected status, subcommand and its arguments
+step() {
+	local mode=$1 want=$2 tag log start why rc=0
+	shift 2
+	tag="$mode-$PROVIDER_NAME-$1"
+	log=/job/rxe-odp-$tag.log
+	start=$SECONDS
+	echo "==== $tag: rxe-odp-test -g $gid $* (must exit $want)"
+	"$prog" -d rxe0 -g "$gid" "$@" >"$log" 2>&1 || rc=$?
+	cat "$log"
+	echo "==== $tag: exit status $rc after $((SECONDS - start)) s"
+	if [ "$rc" = "$want" ]; then
+		if [ "$want" = "$no_advise" ]; then
+			results+=("PASS $tag ($((SECONDS - start)) s; exit $no_advise as required: its checks passed, advise_mr refused by $PROVIDER_NAME; the advise_mr checks run with msrxe)")
+		else
+			results+=("PASS $tag ($((SECONDS - start)) s)")
+		fi
+		return 0
+	fi
+	case $rc in
+	"$no_advise") why="advise_mr checks did not run (provider without advise_mr): counted as a failure" ;;
+	2) why="bad usage" ;;
+	*) why="exit status $rc, expected $want" ;;
+	esac
+	results+=("FAIL $tag: $why")
+	failures+=("$tag: $why")
+}
+
+counters() {
+	echo "== rxe0 counters: odp_faults $(rxe_counter odp_faults)" \
+		"odp_fault_errors $(rxe_counter odp_fault_errors)" \
+		"odp_invalidations $(rxe_counter odp_invalidations)" \
+		"odp_prefetches $(rxe_counter odp_prefetches)"
+}
+
+for mode in "${modes[@]}"; do
+	echo "======== rxe0 ODP mode: $mode"
+	rxe_odp_mode "$mode"
+	gid=$(rxe_ipv4_gid_index)
+	use_provider stock
+	step "$mode" 0 traffic
+	step "$mode" 0 races
+	step "$mode" 0 readonly
+	step "$mode" "$no_advise" bad-input
+	use_provider ours
+	step "$mode" 0 bad-input
+	step "$mode" 0 prefetch --repeat "$repeat"
+	counters
+done
+
+echo "======== rxe-odp results"
+printf '%s\n' "${results[@]}"
+if [ ${#failures[@]} -gt 0 ]; then
+	fail "rxe-odp: ${#failures[@]} step(s) failed: $(printf '%s; ' "${failures[@]}")"
+fi
+echo "rxe-odp: PASS: traffic, races, readonly (stock provider), bad-input (stock and msrxe), prefetch with $repeat async runs (msrxe), in modes ${modes[*]}"
