@@ -2,7 +2,8 @@
 # client in this VM (loopback) or, in a VM pair, the servers in one and the
 # clients in the other. For each tool, both sides must exit 0 and the client
 # must report a figure above 0. Each tool gets its own TCP port, so that a
-# client never reaches the previous tool's server.
+# client never reaches the previous tool's server: PERFTEST_PORT (default
+# 18515) and up.
 #
 # usage: perftest.sh TOOL[,TOOL...] [PERFTEST OPTIONS...]
 . "$(dirname "$0")/lib.sh"
@@ -34,18 +35,24 @@ run_client() {
 
 # The average figure from perftest's result table: the 4th column
 # ("BW average[MB/sec]") for the bandwidth tools, the 6th ("t_avg[usec]")
-# for the latency tools; the header is checked to hold that name.
+# for the latency tools, the 5th ("MsgRate[Mpps]") for ib_atomic_bw (8-byte
+# messages: its MB/s, printed with two decimals, reads 0.00 below 1250
+# operations per second); the header is checked to hold that name.
+# args: bw | lat | rate, log
 result_figure() {
-	awk -v lat="$1" '
-		/^ *#bytes/ { hdr = (lat ? /t_avg\[usec\]/ : /BW average\[MB\/sec\]/); next }
-		hdr && $1 ~ /^[0-9]+$/ { v = (lat ? $6 : $4) }
+	awk -v kind="$1" '
+		/^ *#bytes/ {
+			hdr = (kind == "lat" ? /t_avg\[usec\]/ : kind == "rate" ? /MsgRate\[Mpps\]/ : /BW average\[MB\/sec\]/)
+			next
+		}
+		hdr && $1 ~ /^[0-9]+$/ { v = (kind == "lat" ? $6 : kind == "rate" ? $5 : $4) }
 		END { if (v != "") print v }' "$2"
 }
 
 # Run one tool in this VM's role and check its result. args: tool port
 run_tool() {
 	local tool=$1 port=$2 slog=/tmp/$1.server.log clog=/tmp/$1.client.log
-	local server_status=0 client_status=0 figure lat unit
+	local server_status=0 client_status=0 figure kind unit
 	echo "==== $tool (port $port)"
 	case $VM_ROLE in
 	single)
@@ -65,14 +72,19 @@ run_tool() {
 	[ "$client_status" = 0 ] || fail "$tool client failed"
 	[ "$VM_ROLE" != server ] || return 0
 
-	case $tool in *_lat) lat=1 unit=usec ;; *) lat=0 unit=MB/s ;; esac
-	figure=$(result_figure "$lat" "$clog")
+	case $tool in
+	*_lat) kind=lat unit=usec ;;
+	ib_atomic_bw) kind=rate unit=Mpps ;;
+	*) kind=bw unit=MB/s ;;
+	esac
+	figure=$(result_figure "$kind" "$clog")
 	[ -n "$figure" ] || fail "no result line in the $tool output"
 	awk -v f="$figure" 'BEGIN { exit !(f > 0) }' || fail "$tool reported $figure $unit"
 	echo "RESULT $tool ${VM_ROLE}: $figure $unit"
 }
 
-port=18515
+port=${PERFTEST_PORT:-18515}
+[[ $port =~ ^[0-9]+$ ]] || fail "PERFTEST_PORT wants a TCP port number, not '$port'"
 for tool in "${tools[@]}"; do
 	run_tool "$tool" "$port"
 	port=$((port + 1))
