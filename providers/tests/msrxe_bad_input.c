@@ -77,11 +77,17 @@ static int reg_mr_remote_write_without_local(struct fixture *f)
 	return FAILS_PTR(ibv_reg_mr(f->pd, f->buf, 4096, IBV_ACCESS_REMOTE_WRITE));
 }
 
-static int reg_mr_odp_without_odp(struct fixture *f)
+/* rxe has ODP now (kernel series): bad ODP ranges must still be refused */
+static int reg_mr_odp_zero_length(struct fixture *f)
 {
-	/* rxe has no ODP yet: the kernel refuses */
-	return FAILS_PTR(ibv_reg_mr(f->pd, f->buf, 4096,
+	return FAILS_PTR(ibv_reg_mr(f->pd, f->buf, 0,
 				    IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_ON_DEMAND));
+}
+
+static int reg_mr_odp_range_wraps(struct fixture *f)
+{
+	return FAILS_PTR(ibv_reg_mr(f->pd, (void *)(UINTPTR_MAX & ~(uintptr_t)4095),
+				    8192, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_ON_DEMAND));
 }
 
 static int reg_dmabuf_mr_bad_fd(struct fixture *f)
@@ -335,7 +341,8 @@ static const struct {
 #define CASE(fn) { #fn, fn }
 	CASE(reg_mr_bad_address),
 	CASE(reg_mr_remote_write_without_local),
-	CASE(reg_mr_odp_without_odp),
+	CASE(reg_mr_odp_zero_length),
+	CASE(reg_mr_odp_range_wraps),
 	CASE(reg_dmabuf_mr_bad_fd),
 	CASE(reg_dmabuf_mr_not_a_dmabuf),
 	CASE(advise_mr_non_odp),
