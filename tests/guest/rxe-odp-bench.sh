@@ -1,8 +1,9 @@
 # The rxe ODP benchmark (tests/bench/rxe-odp-bench.c) in each rxe ODP mode
 # (virt, iommu: rxe_odp_mode in lib.sh), in one boot, then one table with
-# the modes side by side. Prints figures; asserts nothing about them: it
-# fails only when the program fails. Each mode's own output lands in the job
-# directory (rxe-odp-bench-MODE.txt).
+# the modes side by side; after the program, Debian's ib_write_bw with and
+# without --odp (figures "perftest.write_bw.*"). Prints figures; asserts
+# nothing about them: it fails only when the program fails. Each mode's
+# own output lands in the job directory (rxe-odp-bench-MODE.txt).
 #
 # usage: rxe-odp-bench.sh [MODE[,MODE...] [BENCH OPTIONS...]]
 #   e.g. rxe-odp-bench.sh virt,iommu --pages 4096 --rounds 5
@@ -12,6 +13,50 @@ bench="$BUILD_DIR/tests/bench/rxe-odp-bench"
 [ -x "$bench" ] || fail "no $bench: build the project first (cmake --build build)"
 IFS=, read -r -a modes <<<"${1:-virt,iommu}"
 shift $(($# > 0 ? 1 : 0))
+
+# Debian's ib_write_bw itself, loopback, pinned against --odp in the same
+# boot: two runs of each, alternating, appended to the mode's output as
+# figure lines (their mean). perftest touches its buffer in its first
+# messages, so the few faults of a run are in its figure. A run that fails
+# (perftest gives up when it cannot calibrate its clock on a busy host)
+# leaves the figure out and says so; ib_write_bw --odp itself is tested by
+# perftest.odp.*. args: output file
+write_bw_compare() {
+	local out=$1 round kind log figure before port=18700
+	local -A sum=([pinned]=0 [odp]=0) runs=([pinned]=0 [odp]=0) faults=([pinned]=0 [odp]=0)
+	local -A flag=([pinned]="" [odp]=--odp)
+	echo "== (c) Debian ib_write_bw, loopback, 65536-byte messages, -n $PERFTEST_ITERS, mean of 2 runs each, alternating" >>"$out"
+	for round in 1 2; do
+		for kind in pinned odp; do
+			[ "$round" = 1 ] || kind=$([ "$kind" = pinned ] && echo odp || echo pinned)
+			log=/job/ib_write_bw-$mode-$kind-$round.log
+			before=$(rxe_counter odp_faults)
+			if PERFTEST_PORT=$port bash "$(dirname "$0")/perftest.sh" ib_write_bw \
+				-n "$PERFTEST_ITERS" ${flag[$kind]} >"$log" 2>&1; then
+				figure=$(sed -n 's/^RESULT ib_write_bw single: \([0-9.]*\) MB\/s$/\1/p' "$log")
+				sum[$kind]=$(awk -v a="${sum[$kind]}" -v b="$figure" 'BEGIN { print a + b }')
+				runs[$kind]=$((runs[$kind] + 1))
+				faults[$kind]=$((faults[$kind] + $(rxe_counter odp_faults) - before))
+			else
+				echo "#  ib_write_bw $kind run $round failed, left out (its output: $log):" >>"$out"
+				grep -m 3 -iE "can't|fail|error" "$log" | sed 's/^/#    /' >>"$out"
+			fi
+			port=$((port + 1))
+		done
+	done
+	for kind in pinned odp; do
+		[ "${runs[$kind]}" -gt 0 ] || continue
+		awk -v k="$kind" -v s="${sum[$kind]}" -v n="${runs[$kind]}" \
+			'BEGIN { printf "%-40s %14.3f  MB/s\n", "perftest.write_bw." k, s / n }' >>"$out"
+	done
+	if [ "${runs[pinned]}" -gt 0 ] && [ "${runs[odp]}" -gt 0 ]; then
+		awk -v p="${sum[pinned]}" -v np="${runs[pinned]}" -v o="${sum[odp]}" -v no="${runs[odp]}" \
+			'BEGIN { printf "%-40s %14.3f  ratio\n", "perftest.write_bw.odp/pinned", (o / no) / (p / np) }' >>"$out"
+	fi
+	printf '%-40s %14d  count\n' perftest.write_bw.odp.faults "${faults[odp]}" >>"$out"
+	[ "${faults[odp]}" -gt 0 ] || echo "#  no ODP fault during the --odp runs: were its MRs ODP?" >>"$out"
+}
+PERFTEST_ITERS=${PERFTEST_ITERS:-1000}
 
 files=()
 for mode in "${modes[@]}"; do
@@ -29,6 +74,8 @@ for mode in "${modes[@]}"; do
 		dmesg | tail -n 30
 		fail "rxe-odp-bench failed in ODP mode $mode (exit status $rc)"
 	fi
+	write_bw_compare "$out"
+	sed -n '/^== (c)/,$p' "$out"
 	echo "== mode $mode: $((SECONDS - start)) s; rxe0 counters: odp_faults $(rxe_counter odp_faults)" \
 		"odp_fault_errors $(rxe_counter odp_fault_errors) odp_invalidations $(rxe_counter odp_invalidations)"
 	files+=("$out")
