@@ -25,8 +25,8 @@ cat /run/bad-input.ours
 
 # advise_mr and reg_dmabuf_mr reach the kernel with msrxe (stock answers
 # EOPNOTSUPP in libibverbs itself): the probe calls each once with input
-# the kernel refuses (advise_mr on a non-ODP MR: EINVAL; dmabuf fd -1 on
-# rxe: EOPNOTSUPP), and those refusals show up as failed uverbs ioctls.
+# the kernel refuses (advise_mr on a non-ODP MR: EINVAL; dmabuf fd -1:
+# EBADF), and those refusals show up as failed uverbs ioctls.
 command -v strace >/dev/null || fail "strace is not installed (scripts/install-deps)"
 echo "== msrxe passes advise_mr and reg_dmabuf_mr to the kernel"
 for p in stock ours; do

@@ -1,4 +1,5 @@
-# Functional tests of ODP memory regions on rxe0 (kernel patches 0014-0019):
+# Functional tests of ODP and dma-buf memory regions on rxe0 (kernel patches
+# 0014-0020):
 # tests/odp/rxe-odp-test, every subcommand in each rxe ODP mode (virt, then
 # iommu: rxe_odp_mode in lib.sh), in one boot.
 #
@@ -6,7 +7,9 @@
 #                             must exit 77: its checks pass and advise_mr is
 #                             refused (EOPNOTSUPP), so its advise checks do
 #                             not run there
-#   msrxe (use_provider ours): bad-input and prefetch --repeat REPEAT, which
+#   msrxe (use_provider ours): bad-input, prefetch --repeat REPEAT and
+#                             dmabuf (the stock provider has neither
+#                             ibv_advise_mr nor ibv_reg_dmabuf_mr), which
 #                             must exit 0 (77 = advise_mr checks not run =
 #                             failure)
 #
@@ -80,6 +83,7 @@ for mode in "${modes[@]}"; do
 	use_provider ours
 	step "$mode" 0 bad-input
 	step "$mode" 0 prefetch --repeat "$repeat"
+	step "$mode" 0 dmabuf
 	counters
 done
 
@@ -88,4 +92,4 @@ printf '%s\n' "${results[@]}"
 if [ ${#failures[@]} -gt 0 ]; then
 	fail "rxe-odp: ${#failures[@]} step(s) failed: $(printf '%s; ' "${failures[@]}")"
 fi
-echo "rxe-odp: PASS: traffic, races, readonly (stock provider), bad-input (stock and msrxe), prefetch with $repeat async runs (msrxe), in modes ${modes[*]}"
+echo "rxe-odp: PASS: traffic, races, readonly (stock provider), bad-input (stock and msrxe), prefetch with $repeat async runs and dmabuf (msrxe), in modes ${modes[*]}"

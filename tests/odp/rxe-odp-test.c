@@ -1,6 +1,6 @@
 /*
- * Functional tests of On-Demand Paging (ODP) memory regions on an rxe
- * device (kernel patches 0014-0019), in loopback: the QP pairs of each case
+ * Functional tests of On-Demand Paging (ODP) and dma-buf memory regions on
+ * an rxe device (kernel patches 0014-0020), in loopback: the QP pairs of each case
  * are two QPs of one device in this process, connected to each other.
  *
  *   traffic    ODP MRs on both sides: SEND/RECV, RDMA WRITE, RDMA READ,
@@ -19,6 +19,12 @@
  *   prefetch   ibv_advise_mr: synchronous and asynchronous prefetch for
  *              reading and writing, no-fault prefetch; counters and data;
  *              then asynchronous prefetch + RC traffic, --repeat N times
+ *   dmabuf     dma-buf MRs (kernel patch 0020) over a udmabuf of a memfd:
+ *              RDMA READ, WRITE, SEND/RECV and an atomic through them,
+ *              bytes checked through the memfd; a part of the buffer at
+ *              another iova; the rights of the MR; the MR outlives the
+ *              file descriptors; bad registrations refused (needs a
+ *              provider with ibv_reg_dmabuf_mr: msrxe)
  *
  * Each check prints a line; the first failure prints "FAIL <case>: ..."
  * (expected, got) and ends the program. Exit status: 0 all checks passed,
@@ -42,12 +48,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <infiniband/verbs.h>
+#include <linux/udmabuf.h>
 
 #define PROG "rxe-odp-test"
 
@@ -2890,10 +2898,381 @@ static int cmd_prefetch(struct dev *d, const struct options *o)
 
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* dmabuf                                                              */
+
+/* The dma-buf MRs' iova: unrelated to any address of this process */
+#define DMABUF_IOVA 0x10000000ULL
+#define DMABUF_PAGES 8
+
+/* A udmabuf over a memfd, and a CPU view of the memfd's pages */
+struct dmabuf {
+	int memfd, fd;
+	uint8_t *view;
+	size_t len;
+};
+
+static void dmabuf_free(struct dmabuf *b)
+{
+	if (b->view)
+		munmap(b->view, b->len);
+	if (b->fd >= 0)
+		close(b->fd);
+	if (b->memfd >= 0)
+		close(b->memfd);
+	b->view = NULL;
+	b->fd = b->memfd = -1;
+}
+
+static int dmabuf_new(struct dev *d, struct dmabuf *b, size_t pages)
+{
+	struct udmabuf_create create = { 0 };
+	int udev, err;
+
+	b->fd = -1;
+	b->view = NULL;
+	b->len = pages * d->page;
+	b->memfd = memfd_create(PROG, MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (b->memfd < 0)
+		return fail(d, -errno, "memfd_create: %s", strerror(errno));
+	/* udmabuf wants a memfd that cannot shrink */
+	if (ftruncate(b->memfd, (off_t)b->len) || fcntl(b->memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		err = fail(d, -errno, "sizing and sealing a memfd of %zu bytes: %s", b->len,
+			   strerror(errno));
+		goto out;
+	}
+	udev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (udev < 0) {
+		err = fail(d, -errno, "open /dev/udmabuf: %s (a kernel with CONFIG_UDMABUF)",
+			   strerror(errno));
+		goto out;
+	}
+	create.memfd = (uint32_t)b->memfd;
+	create.flags = UDMABUF_FLAGS_CLOEXEC;
+	create.size = b->len;
+	b->fd = ioctl(udev, UDMABUF_CREATE, &create);
+	err = errno;
+	close(udev);
+	if (b->fd < 0) {
+		err = fail(d, -err, "UDMABUF_CREATE of %zu bytes: %s", b->len, strerror(err));
+		goto out;
+	}
+	b->view = mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_SHARED, b->memfd, 0);
+	if (b->view == MAP_FAILED) {
+		b->view = NULL;
+		err = fail(d, -errno, "mmap of the memfd: %s", strerror(errno));
+		goto out;
+	}
+	return 0;
+out:
+	dmabuf_free(b);
+	return err;
+}
+
+static int dmabuf_reg(struct dev *d, struct ibv_mr **mr, const struct dmabuf *b, size_t offset,
+		      size_t len, uint64_t iova, int access, const char *what)
+{
+	char a[96], prov[512];
+
+	*mr = ibv_reg_dmabuf_mr(d->pd, offset, len, iova, b->fd, access);
+	if (!*mr)
+		return fail(d, -errno, "ibv_reg_dmabuf_mr(offset %#zx, %zu bytes, iova %#" PRIx64 ", %s) of %s: %s (provider: %s)",
+			    offset, len, iova, access_str(access, a, sizeof(a)), what, strerror(errno),
+			    loaded_provider(prov, sizeof(prov)));
+	return 0;
+}
+
+/* ibv_reg_dmabuf_mr is refused with errno @want */
+static int dmabuf_bad(struct dev *d, int fd, size_t offset, size_t len, uint64_t iova, int access,
+		      int want, const char *what)
+{
+	struct ibv_mr *mr;
+
+	errno = 0;
+	mr = ibv_reg_dmabuf_mr(d->pd, offset, len, iova, fd, access);
+	if (mr) {
+		ibv_dereg_mr(mr);
+		return fail(d, -EIO, "ibv_reg_dmabuf_mr (%s) succeeded, expected %s", what,
+			    strerror(want));
+	}
+	if (errno != want)
+		return fail(d, -EIO, "ibv_reg_dmabuf_mr (%s): %s, expected %s", what, strerror(errno),
+			    strerror(want));
+	ok(d, "ibv_reg_dmabuf_mr (%s): %s, as expected", what, strerror(want));
+	return 0;
+}
+
+/* Data through a dma-buf MR over the whole buffer, which holds pattern 101 */
+static int dmabuf_data(struct dev *d, struct pair *p, struct dmabuf *b, struct ibv_mr *mr,
+		       struct region *local)
+{
+	const size_t pg = d->page, len = b->len, woff = pg + 123, wlen = 3 * pg + 456;
+	const uint64_t add = 0x1234;
+	uint64_t old, now, *word;
+	struct ibv_wc wc;
+	int err;
+
+	set_case(d, "dmabuf/read");
+	memset(local->addr, 0, local->len);
+	err = rdma(d, p, IBV_WR_RDMA_READ, local->mr, local->addr, len, mr,
+		   (void *)(uintptr_t)DMABUF_IOVA, IBV_WC_SUCCESS, "all of a dma-buf MR");
+	if (!err)
+		err = check_pat(d, "RDMA READ of the dma-buf MR", local->addr, len, 101, 0);
+	if (!err)
+		ok(d, "RDMA READ of %zu bytes at iova %#llx: the memfd's bytes", len, DMABUF_IOVA);
+
+	set_case(d, "dmabuf/write");
+	if (!err) {
+		fill(local->addr, local->len, 202, 0);
+		err = rdma(d, p, IBV_WR_RDMA_WRITE, local->mr, local->addr, wlen, mr,
+			   (void *)(uintptr_t)(DMABUF_IOVA + woff), IBV_WC_SUCCESS,
+			   "into a dma-buf MR, unaligned, over 5 pages");
+	}
+	if (!err)
+		err = check_pat(d, "memfd after RDMA WRITE (the written bytes)", b->view + woff, wlen,
+				202, 0);
+	if (!err)
+		err = check_pat(d, "memfd after RDMA WRITE (bytes before)", b->view, woff, 101, 0);
+	if (!err)
+		err = check_pat(d, "memfd after RDMA WRITE (bytes after)", b->view + woff + wlen,
+				len - woff - wlen, 101, woff + wlen);
+	if (!err)
+		ok(d, "RDMA WRITE of %zu bytes at offset %zu: landed in the memfd, neighbours intact",
+		   wlen, woff);
+
+	set_case(d, "dmabuf/send-recv");
+	if (!err) {
+		fill(b->view, len, 303, 0);
+		memset(local->addr, 0, local->len);
+		err = post_recv(d, p, local->mr, local->addr + 7, 2 * pg, 0x71);
+	}
+	if (!err) {
+		struct ibv_sge sge = { .addr = DMABUF_IOVA + pg - 100, .length = (uint32_t)(2 * pg),
+				       .lkey = mr->lkey };
+		struct ibv_send_wr wr = { .wr_id = 0x70, .sg_list = &sge, .num_sge = 1,
+					  .opcode = IBV_WR_SEND };
+
+		err = exec_wr(d, p, &wr, &wc, "SEND from a dma-buf MR");
+		if (!err)
+			err = expect_status(d, &wc, IBV_WC_SUCCESS, "SEND from a dma-buf MR");
+	}
+	if (!err)
+		err = expect_recv(d, p, 0x71, (uint32_t)(2 * pg), &wc, "RECV of a SEND from a dma-buf MR");
+	if (!err)
+		err = check_landed(d, "RECV of a SEND from a dma-buf MR", local->addr, local->len, 7,
+				   2 * pg, 303, pg - 100);
+	if (!err) {
+		fill(local->addr, local->len, 404, 0);
+		memset(b->view, 0, len);
+		err = post_recv(d, p, mr, (void *)(uintptr_t)(DMABUF_IOVA + 2 * pg + 9), pg + 11,
+				0x73);
+	}
+	if (!err) {
+		struct ibv_sge sge = { .addr = (uintptr_t)local->addr, .length = (uint32_t)(pg + 11),
+				       .lkey = local->mr->lkey };
+		struct ibv_send_wr wr = { .wr_id = 0x72, .sg_list = &sge, .num_sge = 1,
+					  .opcode = IBV_WR_SEND };
+
+		err = exec_wr(d, p, &wr, &wc, "SEND into a dma-buf MR");
+		if (!err)
+			err = expect_status(d, &wc, IBV_WC_SUCCESS, "SEND into a dma-buf MR");
+	}
+	if (!err)
+		err = expect_recv(d, p, 0x73, (uint32_t)(pg + 11), &wc, "RECV into a dma-buf MR");
+	if (!err)
+		err = check_landed(d, "memfd after a RECV into the dma-buf MR", b->view, len,
+				   2 * pg + 9, pg + 11, 404, 0);
+	if (!err)
+		ok(d, "SEND from and RECV into the dma-buf MR across page boundaries: bytes right");
+
+	set_case(d, "dmabuf/atomic");
+	word = (uint64_t *)(void *)(b->view + 5 * pg + 64);
+	if (!err) {
+		*word = 0x1111222233334444ULL;
+		err = atomic(d, p, IBV_WR_ATOMIC_FETCH_AND_ADD, local->mr, local->addr, mr,
+			     (void *)(uintptr_t)(DMABUF_IOVA + 5 * pg + 64), add, 0, IBV_WC_SUCCESS,
+			     "on a word of a dma-buf MR");
+	}
+	if (!err) {
+		memcpy(&old, local->addr, sizeof(old));
+		now = *word;
+		if (old != 0x1111222233334444ULL || now != 0x1111222233334444ULL + add)
+			err = fail(d, -EIO, "FETCH_AND_ADD of %#" PRIx64 ": fetched %#" PRIx64 ", word now %#" PRIx64 "; expected %#llx and %#llx",
+				   add, old, now, 0x1111222233334444ULL, 0x1111222233334444ULL + add);
+	}
+	if (!err)
+		ok(d, "FETCH_AND_ADD on the dma-buf MR: old value fetched, the memfd's word added to");
+	return err;
+}
+
+/* A registration of pages 2-4 of the buffer at another iova, and the MR's rights */
+static int dmabuf_part(struct dev *d, struct pair *p, struct dmabuf *b, struct region *local)
+{
+	const size_t pg = d->page, off = 2 * pg + 100, len = 2 * pg;
+	const uint64_t iova = 0x7770000000ULL + 100;
+	struct ibv_mr *part = NULL, *ro = NULL;
+	int err;
+
+	set_case(d, "dmabuf/part");
+	fill(b->view, b->len, 505, 0);
+	err = dmabuf_reg(d, &part, b, off, len, iova, PINNED_RW, "a part of the udmabuf");
+	if (!err) {
+		memset(local->addr, 0, local->len);
+		err = rdma(d, p, IBV_WR_RDMA_READ, local->mr, local->addr, len, part,
+			   (void *)(uintptr_t)iova, IBV_WC_SUCCESS, "all of a part MR");
+	}
+	if (!err)
+		err = check_pat(d, "RDMA READ of the part MR", local->addr, len, 505, off);
+	if (!err)
+		ok(d, "buffer offset %#zx registered at iova %#" PRIx64 ": RDMA READ there gives those bytes",
+		   off, iova);
+	if (!err)
+		err = rdma(d, p, IBV_WR_RDMA_READ, local->mr, local->addr, 64, part,
+			   (void *)(uintptr_t)(iova + len - 32), IBV_WC_REM_ACCESS_ERR,
+			   "past the end of a part MR");
+	if (part)
+		ibv_dereg_mr(part);
+	if (err)
+		return err;
+	/* that error moved the QPs to the error state */
+	pair_free(p);
+	err = pair_new(d, p, IBV_QPT_RC, false);
+
+	set_case(d, "dmabuf/rights");
+	if (!err)
+		err = dmabuf_reg(d, &ro, b, 0, b->len, DMABUF_IOVA, IBV_ACCESS_REMOTE_READ,
+				 "remote read only");
+	if (!err)
+		err = rdma(d, p, IBV_WR_RDMA_READ, local->mr, local->addr, pg, ro,
+			   (void *)(uintptr_t)DMABUF_IOVA, IBV_WC_SUCCESS, "from a read-only dma-buf MR");
+	if (!err)
+		err = rdma(d, p, IBV_WR_RDMA_WRITE, local->mr, local->addr, pg, ro,
+			   (void *)(uintptr_t)DMABUF_IOVA, IBV_WC_REM_ACCESS_ERR,
+			   "into a read-only dma-buf MR");
+	if (!err)
+		err = check_pat(d, "memfd after a refused RDMA WRITE", b->view, b->len, 505, 0);
+	if (ro)
+		ibv_dereg_mr(ro);
+	if (!err) {
+		pair_free(p);
+		err = pair_new(d, p, IBV_QPT_RC, false);
+	}
+	return err;
+}
+
+/* The MR holds the buffer: it works after every file descriptor and the view are gone */
+static int dmabuf_outlives(struct dev *d, struct pair *p, struct region *local)
+{
+	const size_t pg = d->page;
+	struct dmabuf b;
+	struct ibv_mr *mr = NULL;
+	int err;
+
+	set_case(d, "dmabuf/outlives-fds");
+	err = dmabuf_new(d, &b, 4);
+	if (!err) {
+		fill(b.view, b.len, 606, 0);
+		err = dmabuf_reg(d, &mr, &b, 0, b.len, DMABUF_IOVA, PINNED_RW, "a 4-page udmabuf");
+	}
+	dmabuf_free(&b);
+	if (!err) {
+		fill(local->addr, local->len, 707, 0);
+		err = rdma(d, p, IBV_WR_RDMA_WRITE, local->mr, local->addr, pg, mr,
+			   (void *)(uintptr_t)(DMABUF_IOVA + 2 * pg), IBV_WC_SUCCESS,
+			   "into a dma-buf MR whose fds are closed");
+	}
+	if (!err) {
+		memset(local->addr, 0, local->len);
+		err = rdma(d, p, IBV_WR_RDMA_READ, local->mr, local->addr, 4 * pg, mr,
+			   (void *)(uintptr_t)DMABUF_IOVA, IBV_WC_SUCCESS,
+			   "from a dma-buf MR whose fds are closed");
+	}
+	if (!err)
+		err = check_pat(d, "READ after the fds closed (pages 0-1)", local->addr, 2 * pg, 606, 0);
+	if (!err)
+		err = check_pat(d, "READ after the fds closed (page 2, written)", local->addr + 2 * pg,
+				pg, 707, 0);
+	if (!err)
+		err = check_pat(d, "READ after the fds closed (page 3)", local->addr + 3 * pg, pg, 606,
+				3 * pg);
+	if (!err)
+		ok(d, "memfd, udmabuf fd and view closed: the MR still reads and writes the buffer");
+	if (mr && ibv_dereg_mr(mr) && !err)
+		err = fail(d, -errno, "ibv_dereg_mr of the dma-buf MR: %s", strerror(errno));
+	return err;
+}
+
+static int dmabuf_bad_input(struct dev *d, struct dmabuf *b)
+{
+	const size_t pg = d->page, len = b->len;
+	int err;
+
+	set_case(d, "dmabuf/bad-input");
+	err = dmabuf_bad(d, -1, 0, pg, DMABUF_IOVA, PINNED_RW, EBADF, "fd -1");
+	if (!err)
+		err = dmabuf_bad(d, b->memfd, 0, pg, DMABUF_IOVA, PINNED_RW, EINVAL,
+				 "a memfd, not a dma-buf");
+	if (!err)
+		err = dmabuf_bad(d, b->fd, 0, len + pg, DMABUF_IOVA, PINNED_RW, EINVAL,
+				 "one page more than the buffer");
+	if (!err)
+		err = dmabuf_bad(d, b->fd, len, 1, DMABUF_IOVA, PINNED_RW, EINVAL,
+				 "offset at the end of the buffer");
+	if (!err)
+		err = dmabuf_bad(d, b->fd, SIZE_MAX - pg + 1, 2 * pg, DMABUF_IOVA, PINNED_RW, EINVAL,
+				 "offset + length wraps");
+	if (!err)
+		err = dmabuf_bad(d, b->fd, 0, 0, DMABUF_IOVA, PINNED_RW, EINVAL, "length 0");
+	if (!err)
+		err = dmabuf_bad(d, b->fd, 0, pg, DMABUF_IOVA + 100, PINNED_RW, EINVAL,
+				 "iova and offset differ within the page");
+	if (!err)
+		err = dmabuf_bad(d, b->fd, 0, pg, DMABUF_IOVA, ODP_RW, EINVAL,
+				 "ON_DEMAND: uverbs takes no ODP flag for dma-buf MRs");
+	return err;
+}
+
+static int cmd_dmabuf(struct dev *d, const struct options *o)
+{
+	struct dmabuf b = { .memfd = -1, .fd = -1 };
+	struct region local = { 0 };
+	struct ibv_mr *mr = NULL;
+	struct pair p = { 0 };
+	int err;
+
+	(void)o;
+	set_case(d, "dmabuf/register");
+	err = dmabuf_new(d, &b, DMABUF_PAGES);
+	if (!err)
+		err = region_new(d, &local, DMABUF_PAGES, PINNED_RW, -1);
+	if (!err)
+		err = pair_new(d, &p, IBV_QPT_RC, false);
+	if (!err) {
+		fill(b.view, b.len, 101, 0);
+		err = dmabuf_reg(d, &mr, &b, 0, b.len, DMABUF_IOVA, PINNED_RW, "a udmabuf");
+	}
+	if (!err)
+		ok(d, "a %zu-byte udmabuf registered at iova %#llx", b.len, DMABUF_IOVA);
+	if (!err)
+		err = dmabuf_data(d, &p, &b, mr, &local);
+	if (mr && ibv_dereg_mr(mr) && !err)
+		err = fail(d, -errno, "ibv_dereg_mr of the dma-buf MR: %s", strerror(errno));
+	if (!err)
+		err = dmabuf_part(d, &p, &b, &local);
+	if (!err)
+		err = dmabuf_outlives(d, &p, &local);
+	if (!err)
+		err = dmabuf_bad_input(d, &b);
+	pair_free(&p);
+	region_free(&local);
+	dmabuf_free(&b);
+	return err;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [-d DEV] [-p PORT] [-g GIDX] [-t SECONDS] COMMAND [--repeat N]\n"
-		   "  COMMAND   traffic | races | readonly | bad-input | prefetch\n"
+		   "  COMMAND   traffic | races | readonly | bad-input | prefetch | dmabuf\n"
 		   "  -d DEV    RDMA device (default rxe0)\n"
 		   "  -p PORT   port (default 1)\n"
 		   "  -g GIDX   GID index (default: the port's first RoCE v2 GID of an IPv4 address)\n"
@@ -2918,7 +3297,8 @@ static long long parse_num(const char *s, long long min, long long max)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const char *const cmds[] = { "traffic", "races", "readonly", "bad-input", "prefetch" };
+	static const char *const cmds[] = { "traffic", "races", "readonly", "bad-input", "prefetch",
+					    "dmabuf" };
 	long long v;
 	size_t i;
 	int c;
@@ -3006,6 +3386,8 @@ int main(int argc, char **argv)
 			err = cmd_readonly(&d, &o);
 		else if (!strcmp(o.cmd, "bad-input"))
 			err = cmd_bad_input(&d, &o);
+		else if (!strcmp(o.cmd, "dmabuf"))
+			err = cmd_dmabuf(&d, &o);
 		else
 			err = cmd_prefetch(&d, &o);
 	}
