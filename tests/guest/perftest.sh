@@ -3,7 +3,8 @@
 # clients in the other. For each tool, both sides must exit 0 and the client
 # must report a figure above 0. Each tool gets its own TCP port, so that a
 # client never reaches the previous tool's server: PERFTEST_PORT (default
-# 18515) and up.
+# 18515) and up. PERFTEST_PRELOAD, when set, is put in LD_PRELOAD of the
+# tools (and of nothing else).
 #
 # usage: perftest.sh TOOL[,TOOL...] [PERFTEST OPTIONS...]
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +19,7 @@ done
 
 # args: tool port log
 run_server() {
-	"$1" "${options[@]}" -p "$2" >"$3" 2>&1
+	LD_PRELOAD=${PERFTEST_PRELOAD:-} "$1" "${options[@]}" -p "$2" >"$3" 2>&1
 }
 
 # The client retries while its server is not listening yet (pair mode).
@@ -26,7 +27,7 @@ run_server() {
 run_client() {
 	local i
 	for ((i = 0; i < 60; i++)); do
-		"$1" "${options[@]}" -p "$2" "$4" >"$3" 2>&1 && return 0
+		LD_PRELOAD=${PERFTEST_PRELOAD:-} "$1" "${options[@]}" -p "$2" "$4" >"$3" 2>&1 && return 0
 		grep -q "Couldn't connect" "$3" || return 1
 		sleep 1
 	done
