@@ -3002,6 +3002,19 @@ static int dmabuf_bad(struct dev *d, int fd, size_t offset, size_t len, uint64_t
 	return 0;
 }
 
+/* One SEND of @len bytes at @addr (in the MR of @lkey) from qp[0], completed successfully */
+static int send_one(struct dev *d, struct pair *p, uint32_t lkey, uint64_t addr, size_t len,
+		    const char *what)
+{
+	struct ibv_sge sge = { .addr = addr, .length = (uint32_t)len, .lkey = lkey };
+	struct ibv_send_wr wr = { .wr_id = 0x70, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND };
+	struct ibv_wc wc;
+	int err = exec_wr(d, p, &wr, &wc, what);
+
+	return err ? err : expect_status(d, &wc, IBV_WC_SUCCESS, what);
+}
+
 /* Data through a dma-buf MR over the whole buffer, which holds pattern 101 */
 static int dmabuf_data(struct dev *d, struct pair *p, struct dmabuf *b, struct ibv_mr *mr,
 		       struct region *local)
@@ -3046,16 +3059,9 @@ static int dmabuf_data(struct dev *d, struct pair *p, struct dmabuf *b, struct i
 		memset(local->addr, 0, local->len);
 		err = post_recv(d, p, local->mr, local->addr + 7, 2 * pg, 0x71);
 	}
-	if (!err) {
-		struct ibv_sge sge = { .addr = DMABUF_IOVA + pg - 100, .length = (uint32_t)(2 * pg),
-				       .lkey = mr->lkey };
-		struct ibv_send_wr wr = { .wr_id = 0x70, .sg_list = &sge, .num_sge = 1,
-					  .opcode = IBV_WR_SEND };
-
-		err = exec_wr(d, p, &wr, &wc, "SEND from a dma-buf MR");
-		if (!err)
-			err = expect_status(d, &wc, IBV_WC_SUCCESS, "SEND from a dma-buf MR");
-	}
+	if (!err)
+		err = send_one(d, p, mr->lkey, DMABUF_IOVA + pg - 100, 2 * pg,
+			       "SEND from a dma-buf MR");
 	if (!err)
 		err = expect_recv(d, p, 0x71, (uint32_t)(2 * pg), &wc, "RECV of a SEND from a dma-buf MR");
 	if (!err)
@@ -3067,16 +3073,9 @@ static int dmabuf_data(struct dev *d, struct pair *p, struct dmabuf *b, struct i
 		err = post_recv(d, p, mr, (void *)(uintptr_t)(DMABUF_IOVA + 2 * pg + 9), pg + 11,
 				0x73);
 	}
-	if (!err) {
-		struct ibv_sge sge = { .addr = (uintptr_t)local->addr, .length = (uint32_t)(pg + 11),
-				       .lkey = local->mr->lkey };
-		struct ibv_send_wr wr = { .wr_id = 0x72, .sg_list = &sge, .num_sge = 1,
-					  .opcode = IBV_WR_SEND };
-
-		err = exec_wr(d, p, &wr, &wc, "SEND into a dma-buf MR");
-		if (!err)
-			err = expect_status(d, &wc, IBV_WC_SUCCESS, "SEND into a dma-buf MR");
-	}
+	if (!err)
+		err = send_one(d, p, local->mr->lkey, (uintptr_t)local->addr, pg + 11,
+			       "SEND into a dma-buf MR");
 	if (!err)
 		err = expect_recv(d, p, 0x73, (uint32_t)(pg + 11), &wc, "RECV into a dma-buf MR");
 	if (!err)
