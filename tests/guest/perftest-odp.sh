@@ -21,32 +21,18 @@ IFS=, read -r -a modes <<<"$1"
 IFS=, read -r -a tools <<<"$2"
 shift 2
 
-# perftest calibrates its cycle counter when it reports and gives up
-# ("Can't produce a report") when the host is too busy for a clean fit; in
-# a pair the other side then fails the final exchange ("Failed to exchange
-# data between server and clients"). That says nothing about ODP: such a run
-# is repeated, up to 3 attempts, each on a port of its own (port + 100 per
-# attempt, the same on both sides of a pair). A server waiting for a client
-# that does not come back (its failure was another) gives up after 300 s.
+# Run perftest.sh for one tool (it repeats a run that could not report).
 # args: log tool port force perftest options... (force: yes = ODP through
 # force-odp.so instead of --odp)
 run_odp_tool() {
-	local log=$1 tool=$2 port=$3 force=$4 try wrap=() odp=(--odp) preload=
+	local log=$1 tool=$2 port=$3 force=$4 odp=(--odp) preload=
 	shift 4
 	if [ "$force" = yes ]; then
 		odp=()
 		preload=$force_odp_lib
 	fi
-	for try in 1 2 3; do
-		PERFTEST_PORT=$((port + 100 * (try - 1))) PERFTEST_PRELOAD=$preload "${wrap[@]}" \
-			bash "$(dirname "$0")/perftest.sh" "$tool" "${odp[@]}" "$@" >"$log" 2>&1 && return 0
-		grep -qE "Can't produce a report|Failed to exchange data between server and clients" "$log" ||
-			return 1
-		echo "perftest could not report (busy host: clock calibration) or its peer could not; attempt $try of 3 repeated:"
-		grep -m 3 -E "Can't produce a report|Failed to exchange data" "$log" | sed 's/^/  /'
-		[ "$VM_ROLE" != server ] || wrap=(timeout 300)
-	done
-	return 1
+	PERFTEST_PORT=$port PERFTEST_PRELOAD=$preload \
+		bash "$(dirname "$0")/perftest.sh" "$tool" "${odp[@]}" "$@" >"$log" 2>&1
 }
 
 # Prints perftest's message when it refuses --odp for a tool in its option
