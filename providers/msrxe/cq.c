@@ -26,17 +26,23 @@ struct resize_cq_resp {
 	struct rxe_resize_cq_resp drv;
 };
 
-/* Map the ring and check its entries can hold a work completion. */
+/*
+ * Map the ring of a CQ the kernel has just made and check its entries can
+ * hold a work completion; on failure the kernel's CQ is destroyed.
+ */
 static int cq_attach_ring(struct msrxe_cq *cq, int cmd_fd,
 			  const struct mminfo *mi)
 {
 	int err = msrxe_ring_map(&cq->ring, cmd_fd, mi);
 
-	if (err)
-		return err;
-	if ((1u << cq->ring.buf->log2_elem_size) < sizeof(struct ib_uverbs_wc)) {
+	if (!err && (1u << cq->ring.buf->log2_elem_size) <
+			    sizeof(struct ib_uverbs_wc)) {
 		msrxe_ring_unmap(&cq->ring);
-		return EPROTO;
+		err = EPROTO;
+	}
+	if (err) {
+		ibv_cmd_destroy_cq(&cq->vcq.cq);
+		return err;
 	}
 	pthread_spin_init(&cq->lock, PTHREAD_PROCESS_PRIVATE);
 	return 0;
@@ -57,10 +63,8 @@ struct ibv_cq *msrxe_create_cq(struct ibv_context *ctx, int cqe,
 	if (err)
 		goto free;
 	err = cq_attach_ring(cq, ctx->cmd_fd, &resp.drv.mi);
-	if (err) {
-		ibv_cmd_destroy_cq(&cq->vcq.cq);
+	if (err)
 		goto free;
-	}
 	return &cq->vcq.cq;
 free:
 	free(cq);
@@ -94,10 +98,8 @@ struct ibv_cq_ex *msrxe_create_cq_ex(struct ibv_context *ctx,
 	if (err)
 		goto free;
 	err = cq_attach_ring(cq, ctx->cmd_fd, &resp.drv.mi);
-	if (err) {
-		ibv_cmd_destroy_cq(&cq->vcq.cq);
+	if (err)
 		goto free;
-	}
 	msrxe_cq_ex_setup(cq, attr->wc_flags);
 	return &cq->vcq.cq_ex;
 free:

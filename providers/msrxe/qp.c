@@ -23,24 +23,30 @@ static void wq_init(struct msrxe_wq *wq, uint32_t max_sge, uint32_t max_inline)
 	pthread_spin_init(&wq->lock, PTHREAD_PROCESS_PRIVATE);
 }
 
-/* attr->cap holds what the kernel granted once the command returned. */
+/*
+ * Map the rings of a QP the kernel has just made; on failure the kernel's QP
+ * is destroyed. attr->cap holds what the kernel granted once the command
+ * returned.
+ */
 static int qp_map_rings(struct msrxe_qp *qp, int cmd_fd, int has_srq,
 			const struct ibv_qp_cap *cap,
 			const struct rxe_create_qp_resp *resp)
 {
-	int err;
+	int err = 0;
 
-	if (!has_srq) {
+	if (!has_srq)
 		err = msrxe_ring_map(&qp->rq.ring, cmd_fd, &resp->rq_mi);
+	if (!err) {
+		err = msrxe_ring_map(&qp->sq.ring, cmd_fd, &resp->sq_mi);
 		if (err)
-			return err;
-		wq_init(&qp->rq, cap->max_recv_sge, 0);
+			msrxe_ring_unmap(&qp->rq.ring);
 	}
-	err = msrxe_ring_map(&qp->sq.ring, cmd_fd, &resp->sq_mi);
 	if (err) {
-		msrxe_ring_unmap(&qp->rq.ring);
+		ibv_cmd_destroy_qp(&qp->vqp.qp);
 		return err;
 	}
+	if (!has_srq)
+		wq_init(&qp->rq, cap->max_recv_sge, 0);
 	wq_init(&qp->sq, cap->max_send_sge, cap->max_inline_data);
 	return 0;
 }
@@ -62,10 +68,8 @@ struct ibv_qp *msrxe_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr)
 		goto free;
 	err = qp_map_rings(qp, pd->context->cmd_fd, attr->srq != NULL,
 			   &attr->cap, &resp.drv);
-	if (err) {
-		ibv_cmd_destroy_qp(&qp->vqp.qp);
+	if (err)
 		goto free;
-	}
 	return &qp->vqp.qp;
 free:
 	free(qp);
@@ -107,10 +111,8 @@ struct ibv_qp *msrxe_create_qp_ex(struct ibv_context *ctx,
 	qp->vqp.comp_mask |= VP_QP_EX;
 	err = qp_map_rings(qp, ctx->cmd_fd, attr->srq != NULL, &attr->cap,
 			   &resp.drv);
-	if (err) {
-		ibv_cmd_destroy_qp(&qp->vqp.qp);
+	if (err)
 		goto free;
-	}
 	return &qp->vqp.qp;
 free:
 	free(qp);
