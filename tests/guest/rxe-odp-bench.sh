@@ -16,8 +16,11 @@ shift $(($# > 0 ? 1 : 0))
 
 # Debian's ib_write_bw itself, loopback, pinned against --odp in the same
 # boot: two runs of each, alternating, appended to the mode's output as
-# figure lines (their mean). perftest touches its buffer in its first
-# messages, so the few faults of a run are in its figure. A run that fails
+# figure lines (their mean). Each run lasts PERFTEST_SECONDS and perftest
+# measures only after the first and before the last PERFTEST_MARGIN
+# seconds (-D, --margin), so the faults of its first messages, when it
+# touches its buffer, fall outside the figure: ODP after warm-up against
+# pinned. The faults are counted over the whole run. A run that fails
 # (perftest gives up when it cannot calibrate its clock on a busy host)
 # leaves the figure out and says so; ib_write_bw --odp itself is tested by
 # perftest.odp.*. args: output file
@@ -25,14 +28,14 @@ write_bw_compare() {
 	local out=$1 round kind log figure before port=18700
 	local -A sum=([pinned]=0 [odp]=0) runs=([pinned]=0 [odp]=0) faults=([pinned]=0 [odp]=0)
 	local -A flag=([pinned]="" [odp]=--odp)
-	echo "== (c) Debian ib_write_bw, loopback, 65536-byte messages, -n $PERFTEST_ITERS, mean of 2 runs each, alternating" >>"$out"
+	echo "== (c) Debian ib_write_bw, loopback, 65536-byte messages, -D $PERFTEST_SECONDS --margin $PERFTEST_MARGIN (warm: the middle measured), mean of 2 runs each, alternating" >>"$out"
 	for round in 1 2; do
 		for kind in pinned odp; do
 			[ "$round" = 1 ] || kind=$([ "$kind" = pinned ] && echo odp || echo pinned)
 			log=/job/ib_write_bw-$mode-$kind-$round.log
 			before=$(rxe_counter odp_faults)
 			if PERFTEST_PORT=$port bash "$(dirname "$0")/perftest.sh" ib_write_bw \
-				-n "$PERFTEST_ITERS" ${flag[$kind]} >"$log" 2>&1; then
+				-D "$PERFTEST_SECONDS" --margin "$PERFTEST_MARGIN" ${flag[$kind]} >"$log" 2>&1; then
 				figure=$(sed -n 's/^RESULT ib_write_bw single: \([0-9.]*\) MB\/s$/\1/p' "$log")
 				sum[$kind]=$(awk -v a="${sum[$kind]}" -v b="$figure" 'BEGIN { print a + b }')
 				runs[$kind]=$((runs[$kind] + 1))
@@ -56,7 +59,8 @@ write_bw_compare() {
 	printf '%-40s %14d  count\n' perftest.write_bw.odp.faults "${faults[odp]}" >>"$out"
 	[ "${faults[odp]}" -gt 0 ] || echo "#  no ODP fault during the --odp runs: were its MRs ODP?" >>"$out"
 }
-PERFTEST_ITERS=${PERFTEST_ITERS:-1000}
+PERFTEST_SECONDS=${PERFTEST_SECONDS:-12}
+PERFTEST_MARGIN=${PERFTEST_MARGIN:-3}
 
 files=()
 for mode in "${modes[@]}"; do
