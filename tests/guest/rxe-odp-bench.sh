@@ -15,30 +15,32 @@ IFS=, read -r -a modes <<<"${1:-virt,iommu}"
 shift $(($# > 0 ? 1 : 0))
 
 # Debian's ib_write_bw itself, loopback, pinned against --odp in the same
-# boot: two runs of each, alternating, appended to the mode's output as
-# figure lines (their mean). Each run lasts PERFTEST_SECONDS and perftest
-# measures only after the first and before the last PERFTEST_MARGIN
-# seconds (-D, --margin), so the faults of its first messages, when it
-# touches its buffer, fall outside the figure: ODP after warm-up against
-# pinned. The faults are counted over the whole run. A run that fails
-# (perftest gives up when it cannot calibrate its clock on a busy host)
-# leaves the figure out and says so; ib_write_bw --odp itself is tested by
-# perftest.odp.*. args: output file
+# boot: PERFTEST_ROUNDS rounds of one run of each, the order swapped every
+# round, appended to the mode's output as figure lines (the median of each
+# kind; single runs here spread by up to a third, so a mean of few runs
+# says little) and the single figures as a comment. Each run lasts
+# PERFTEST_SECONDS and perftest measures only after the first and before
+# the last PERFTEST_MARGIN seconds (-D, --margin), so the faults of its
+# first messages, when it touches its buffer, fall outside the figure: ODP
+# after warm-up against pinned. The faults are counted over the whole run.
+# A run that fails (perftest gives up when it cannot calibrate its clock on
+# a busy host) is left out and said so; ib_write_bw --odp itself is tested
+# by perftest.odp.*. args: output file
 write_bw_compare() {
-	local out=$1 round kind log figure before port=18700
-	local -A sum=([pinned]=0 [odp]=0) runs=([pinned]=0 [odp]=0) faults=([pinned]=0 [odp]=0)
+	local out=$1 round kind log figure before port=18700 order
+	local -A figures=([pinned]="" [odp]="") median=() faults=([pinned]=0 [odp]=0)
 	local -A flag=([pinned]="" [odp]=--odp)
-	echo "== (c) Debian ib_write_bw, loopback, 65536-byte messages, -D $PERFTEST_SECONDS --margin $PERFTEST_MARGIN (warm: the middle measured), mean of 2 runs each, alternating" >>"$out"
-	for round in 1 2; do
-		for kind in pinned odp; do
-			[ "$round" = 1 ] || kind=$([ "$kind" = pinned ] && echo odp || echo pinned)
+	echo "== (c) Debian ib_write_bw, loopback, 65536-byte messages, -D $PERFTEST_SECONDS --margin $PERFTEST_MARGIN (warm: the middle measured), median of $PERFTEST_ROUNDS runs each, alternating" >>"$out"
+	for ((round = 1; round <= PERFTEST_ROUNDS; round++)); do
+		order="pinned odp"
+		[ $((round % 2)) = 1 ] || order="odp pinned"
+		for kind in $order; do
 			log=/job/ib_write_bw-$mode-$kind-$round.log
 			before=$(rxe_counter odp_faults)
 			if PERFTEST_PORT=$port bash "$(dirname "$0")/perftest.sh" ib_write_bw \
 				-D "$PERFTEST_SECONDS" --margin "$PERFTEST_MARGIN" ${flag[$kind]} >"$log" 2>&1; then
 				figure=$(sed -n 's/^RESULT ib_write_bw single: \([0-9.]*\) MB\/s$/\1/p' "$log")
-				sum[$kind]=$(awk -v a="${sum[$kind]}" -v b="$figure" 'BEGIN { print a + b }')
-				runs[$kind]=$((runs[$kind] + 1))
+				figures[$kind]+="$figure "
 				faults[$kind]=$((faults[$kind] + $(rxe_counter odp_faults) - before))
 			else
 				echo "#  ib_write_bw $kind run $round failed, left out (its output: $log):" >>"$out"
@@ -48,17 +50,20 @@ write_bw_compare() {
 		done
 	done
 	for kind in pinned odp; do
-		[ "${runs[$kind]}" -gt 0 ] || continue
-		awk -v k="$kind" -v s="${sum[$kind]}" -v n="${runs[$kind]}" \
-			'BEGIN { printf "%-40s %14.3f  MB/s\n", "perftest.write_bw." k, s / n }' >>"$out"
+		[ -n "${figures[$kind]}" ] || continue
+		echo "# ib_write_bw $kind runs, MB/s: ${figures[$kind]}" >>"$out"
+		median[$kind]=$(printf '%s\n' ${figures[$kind]} | sort -n |
+			awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+		printf '%-40s %14.3f  MB/s\n' "perftest.write_bw.$kind" "${median[$kind]}" >>"$out"
 	done
-	if [ "${runs[pinned]}" -gt 0 ] && [ "${runs[odp]}" -gt 0 ]; then
-		awk -v p="${sum[pinned]}" -v np="${runs[pinned]}" -v o="${sum[odp]}" -v no="${runs[odp]}" \
-			'BEGIN { printf "%-40s %14.3f  ratio\n", "perftest.write_bw.odp/pinned", (o / no) / (p / np) }' >>"$out"
+	if [ -n "${median[pinned]:-}" ] && [ -n "${median[odp]:-}" ]; then
+		awk -v p="${median[pinned]}" -v o="${median[odp]}" \
+			'BEGIN { printf "%-40s %14.3f  ratio\n", "perftest.write_bw.odp/pinned", o / p }' >>"$out"
 	fi
 	printf '%-40s %14d  count\n' perftest.write_bw.odp.faults "${faults[odp]}" >>"$out"
 	[ "${faults[odp]}" -gt 0 ] || echo "#  no ODP fault during the --odp runs: were its MRs ODP?" >>"$out"
 }
+PERFTEST_ROUNDS=${PERFTEST_ROUNDS:-3}
 PERFTEST_SECONDS=${PERFTEST_SECONDS:-12}
 PERFTEST_MARGIN=${PERFTEST_MARGIN:-3}
 
