@@ -26,6 +26,13 @@ ipv4_mapped_gid() {
 	printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' "$a" "$b" "$c" "$d"
 }
 
+# The median of the numbers on standard input, one per line; prints
+# nothing when there are none. Used by the benchmarks, whose single TCG
+# runs are too noisy for a mean of a few.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
 # Wait until something listens on a local TCP port. args: port seconds
 wait_listen() {
 	local i

@@ -32,16 +32,16 @@ done
 # prints "inf" when its clock calibration failed; such figures are left out). The
 # logs are named, not globbed: readdir on the guest's overlay /tmp (host
 # /tmp below it, changing) missed files.
-median() {
+tool_median() {
 	local r
 	for ((r = 1; r <= rounds; r++)); do cat "$logs/bench-$2-$r.log"; done | awk -v t="$1" '$1 == "RESULT" && $2 == t && $4 ~ /^[0-9.]+$/ { print $4 }' |
-		sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+		median
 }
 
 echo "== provider benchmark ($rounds round(s), perftest options: $*)"
 printf '%-12s %14s %14s %10s\n' tool stock msrxe msrxe/stock
 for t in ib_send_lat ib_write_bw; do
-	s=$(median "$t" stock) o=$(median "$t" ours)
+	s=$(tool_median "$t" stock) o=$(tool_median "$t" ours)
 	[ -n "$s" ] && [ -n "$o" ] || fail "no figure for $t"
 	unit=$([ "$t" = ib_send_lat ] && echo usec || echo MB/s)
 	awk -v t="$t" -v s="$s" -v o="$o" -v u="$unit" \

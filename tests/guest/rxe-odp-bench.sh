@@ -28,7 +28,7 @@ shift $(($# > 0 ? 1 : 0))
 # by perftest.odp.*. args: output file
 write_bw_compare() {
 	local out=$1 round kind log figure before port=18700 order
-	local -A figures=([pinned]="" [odp]="") median=() faults=([pinned]=0 [odp]=0)
+	local -A figures=([pinned]="" [odp]="") medians=() faults=([pinned]=0 [odp]=0)
 	local -A flag=([pinned]="" [odp]=--odp)
 	echo "== (c) Debian ib_write_bw, loopback, 65536-byte messages, -D $PERFTEST_SECONDS --margin $PERFTEST_MARGIN (warm: the middle measured), median of $PERFTEST_ROUNDS runs each, alternating" >>"$out"
 	for ((round = 1; round <= PERFTEST_ROUNDS; round++)); do
@@ -52,12 +52,11 @@ write_bw_compare() {
 	for kind in pinned odp; do
 		[ -n "${figures[$kind]}" ] || continue
 		echo "# ib_write_bw $kind runs, MB/s: ${figures[$kind]}" >>"$out"
-		median[$kind]=$(printf '%s\n' ${figures[$kind]} | sort -n |
-			awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-		printf '%-40s %14.3f  MB/s\n' "perftest.write_bw.$kind" "${median[$kind]}" >>"$out"
+		medians[$kind]=$(printf '%s\n' ${figures[$kind]} | median)
+		printf '%-40s %14.3f  MB/s\n' "perftest.write_bw.$kind" "${medians[$kind]}" >>"$out"
 	done
-	if [ -n "${median[pinned]:-}" ] && [ -n "${median[odp]:-}" ]; then
-		awk -v p="${median[pinned]}" -v o="${median[odp]}" \
+	if [ -n "${medians[pinned]:-}" ] && [ -n "${medians[odp]:-}" ]; then
+		awk -v p="${medians[pinned]}" -v o="${medians[odp]}" \
 			'BEGIN { printf "%-40s %14.3f  ratio\n", "perftest.write_bw.odp/pinned", o / p }' >>"$out"
 	fi
 	printf '%-40s %14d  count\n' perftest.write_bw.odp.faults "${faults[odp]}" >>"$out"
