@@ -26,11 +26,35 @@ ipv4_mapped_gid() {
 	printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' "$a" "$b" "$c" "$d"
 }
 
-# The median of the numbers on standard input, one per line; prints
-# nothing when there are none. Used by the benchmarks, whose single TCG
-# runs are too noisy for a mean of a few.
+# The median of the numbers on standard input, one per line, with a 95 %
+# confidence interval for it that assumes nothing about their distribution
+# (the k-th smallest and k-th largest, k from the binomial distribution):
+# prints "MEDIAN LOW HIGH COUNT", LOW and HIGH "-" below 6 numbers; nothing
+# when there are none. Used by the benchmarks, whose single TCG runs are
+# too noisy for a mean of a few.
+median_interval() {
+	sort -g | awk '
+		{ v[NR] = $1 }
+		END {
+			n = NR
+			if (!n) exit
+			med = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+			# the largest k with P(Binomial(n, 1/2) < k) <= 2.5 %
+			k = 0; below = 0; p = 0.5 ^ n
+			for (j = 0; j < n; j++) {
+				below += p
+				if (below > 0.025)
+					break
+				k = j + 1
+				p = p * (n - j) / (j + 1)
+			}
+			printf "%s %s %s %d\n", med, k ? v[k] : "-", k ? v[n + 1 - k] : "-", n
+		}'
+}
+
+# The median alone of the numbers on standard input (median_interval).
 median() {
-	sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+	median_interval | awk '{ print $1 }'
 }
 
 # Wait until something listens on a local TCP port. args: port seconds

@@ -16,9 +16,10 @@ shift $(($# > 0 ? 1 : 0))
 
 # Debian's ib_write_bw itself, loopback, pinned against --odp in the same
 # boot: PERFTEST_ROUNDS rounds of one run of each, the order swapped every
-# round, appended to the mode's output as figure lines (the median of each
-# kind; single runs here spread by up to a third, so a mean of few runs
-# says little) and the single figures as a comment. Each run lasts
+# round, appended to the mode's output as figure lines and the single
+# figures as a comment. The ratio is the median of the rounds' ratios, each
+# from two runs next to each other (a slow spell of the host shows in
+# both), with its 95 % interval (median_interval in lib.sh). Each run lasts
 # PERFTEST_SECONDS and perftest measures only after the first and before
 # the last PERFTEST_MARGIN seconds (-D, --margin), so the faults of its
 # first messages, when it touches its buffer, fall outside the figure: ODP
@@ -27,13 +28,15 @@ shift $(($# > 0 ? 1 : 0))
 # a busy host) is left out and said so; ib_write_bw --odp itself is tested
 # by perftest.odp.*. args: output file
 write_bw_compare() {
-	local out=$1 round kind log figure before port=18700 order
-	local -A figures=([pinned]="" [odp]="") medians=() faults=([pinned]=0 [odp]=0)
+	local out=$1 round kind log figure before port=18700 order ratio low high n
+	local -A figures=([pinned]="" [odp]="") faults=([pinned]=0 [odp]=0) this=()
 	local -A flag=([pinned]="" [odp]=--odp)
-	echo "== (c) Debian ib_write_bw, loopback, 65536-byte messages, -D $PERFTEST_SECONDS --margin $PERFTEST_MARGIN (warm: the middle measured), median of $PERFTEST_ROUNDS runs each, alternating" >>"$out"
+	local ratios=()
+	echo "== (c) Debian ib_write_bw, loopback, 65536-byte messages, -D $PERFTEST_SECONDS --margin $PERFTEST_MARGIN (warm: the middle measured), $PERFTEST_ROUNDS rounds, alternating; ratio: median of the rounds' ratios" >>"$out"
 	for ((round = 1; round <= PERFTEST_ROUNDS; round++)); do
 		order="pinned odp"
 		[ $((round % 2)) = 1 ] || order="odp pinned"
+		this=()
 		for kind in $order; do
 			log=/job/ib_write_bw-$mode-$kind-$round.log
 			before=$(rxe_counter odp_faults)
@@ -41,6 +44,7 @@ write_bw_compare() {
 				-D "$PERFTEST_SECONDS" --margin "$PERFTEST_MARGIN" ${flag[$kind]} >"$log" 2>&1; then
 				figure=$(sed -n 's/^RESULT ib_write_bw single: \([0-9.]*\) MB\/s$/\1/p' "$log")
 				figures[$kind]+="$figure "
+				this[$kind]=$figure
 				faults[$kind]=$((faults[$kind] + $(rxe_counter odp_faults) - before))
 			else
 				echo "#  ib_write_bw $kind run $round failed, left out (its output: $log):" >>"$out"
@@ -48,23 +52,28 @@ write_bw_compare() {
 			fi
 			port=$((port + 1))
 		done
+		[ -z "${this[pinned]:-}" ] || [ -z "${this[odp]:-}" ] ||
+			ratios+=("$(awk -v p="${this[pinned]}" -v o="${this[odp]}" 'BEGIN { print o / p }')")
 	done
 	for kind in pinned odp; do
 		[ -n "${figures[$kind]}" ] || continue
 		echo "# ib_write_bw $kind runs, MB/s: ${figures[$kind]}" >>"$out"
-		medians[$kind]=$(printf '%s\n' ${figures[$kind]} | median)
-		printf '%-40s %14.3f  MB/s\n' "perftest.write_bw.$kind" "${medians[$kind]}" >>"$out"
+		printf '%-40s %14.3f  MB/s\n' "perftest.write_bw.$kind" \
+			"$(printf '%s\n' ${figures[$kind]} | median)" >>"$out"
 	done
-	if [ -n "${medians[pinned]:-}" ] && [ -n "${medians[odp]:-}" ]; then
-		awk -v p="${medians[pinned]}" -v o="${medians[odp]}" \
-			'BEGIN { printf "%-40s %14.3f  ratio\n", "perftest.write_bw.odp/pinned", o / p }' >>"$out"
+	if [ ${#ratios[@]} -gt 0 ]; then
+		read -r ratio low high n < <(printf '%s\n' "${ratios[@]}" | median_interval)
+		echo "# ib_write_bw odp/pinned of each round: ${ratios[*]}" >>"$out"
+		printf '%-40s %14.3f  ratio\n' perftest.write_bw.odp/pinned "$ratio" >>"$out"
+		[ "$low" = - ] || printf '%-40s %14.3f  ratio\n%-40s %14.3f  ratio\n' \
+			perftest.write_bw.odp/pinned.low95 "$low" perftest.write_bw.odp/pinned.high95 "$high" >>"$out"
 	fi
 	printf '%-40s %14d  count\n' perftest.write_bw.odp.faults "${faults[odp]}" >>"$out"
 	[ "${faults[odp]}" -gt 0 ] || echo "#  no ODP fault during the --odp runs: were its MRs ODP?" >>"$out"
 }
-PERFTEST_ROUNDS=${PERFTEST_ROUNDS:-3}
-PERFTEST_SECONDS=${PERFTEST_SECONDS:-12}
-PERFTEST_MARGIN=${PERFTEST_MARGIN:-3}
+PERFTEST_ROUNDS=${PERFTEST_ROUNDS:-6}
+PERFTEST_SECONDS=${PERFTEST_SECONDS:-5}
+PERFTEST_MARGIN=${PERFTEST_MARGIN:-1}
 
 files=()
 for mode in "${modes[@]}"; do
