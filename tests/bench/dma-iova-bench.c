@@ -100,9 +100,13 @@ static int find_edu(char *bdf, size_t len)
 		if (read_file(path, device, sizeof(device)))
 			continue;
 		if (!strcmp(vendor, "0x1234") && !strcmp(device, "0x11e8")) {
-			snprintf(bdf, len, "%s", de->d_name);
+			size_t n = strlen(de->d_name);
+			int ret = n < len ? 0 : -ENAMETOOLONG;
+
+			if (!ret)
+				memcpy(bdf, de->d_name, n + 1);
 			closedir(dir);
-			return 0;
+			return ret;
 		}
 	}
 	closedir(dir);
