@@ -57,6 +57,21 @@ median() {
 	median_interval | awk '{ print $1 }'
 }
 
+# The ratios B/A of paired figures, each pair from two runs next to each
+# other (a slow spell of the host shows in both): "A B" lines on standard
+# input, "-" for a run without a figure (that pair is left out); prints
+# their median_interval.
+ratio_interval() {
+	awk '$1 != "-" && $2 != "-" && $1 > 0 { print $2 / $1 }' | median_interval
+}
+
+# The order of a benchmark round's two runs: "A B" in odd rounds, "B A" in
+# even ones, so that an effect of going first or second cancels.
+# args: round A B
+round_order() {
+	if [ $(($1 % 2)) = 1 ]; then echo "$2 $3"; else echo "$3 $2"; fi
+}
+
 # Wait until something listens on a local TCP port. args: port seconds
 wait_listen() {
 	local i

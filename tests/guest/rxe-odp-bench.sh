@@ -28,23 +28,21 @@ shift $(($# > 0 ? 1 : 0))
 # a busy host) is left out and said so; ib_write_bw --odp itself is tested
 # by perftest.odp.*. args: output file
 write_bw_compare() {
-	local out=$1 round kind log figure before port=18700 order ratio low high n
+	local out=$1 round kind log figure before port=18700 ratio low high n
 	local -A figures=([pinned]="" [odp]="") faults=([pinned]=0 [odp]=0) this=()
 	local -A flag=([pinned]="" [odp]=--odp)
-	local ratios=()
+	local pairs=()
 	echo "== (c) Debian ib_write_bw, loopback, 65536-byte messages, -D $PERFTEST_SECONDS --margin $PERFTEST_MARGIN (warm: the middle measured), $PERFTEST_ROUNDS rounds, alternating; ratio: median of the rounds' ratios" >>"$out"
 	for ((round = 1; round <= PERFTEST_ROUNDS; round++)); do
-		order="pinned odp"
-		[ $((round % 2)) = 1 ] || order="odp pinned"
-		this=()
-		for kind in $order; do
+		this=([pinned]=- [odp]=-)
+		for kind in $(round_order "$round" pinned odp); do
 			log=/job/ib_write_bw-$mode-$kind-$round.log
 			before=$(rxe_counter odp_faults)
 			if PERFTEST_PORT=$port bash "$(dirname "$0")/perftest.sh" ib_write_bw \
 				-D "$PERFTEST_SECONDS" --margin "$PERFTEST_MARGIN" ${flag[$kind]} >"$log" 2>&1; then
 				figure=$(sed -n 's/^RESULT ib_write_bw single: \([0-9.]*\) MB\/s$/\1/p' "$log")
 				figures[$kind]+="$figure "
-				this[$kind]=$figure
+				this[$kind]=${figure:--}
 				faults[$kind]=$((faults[$kind] + $(rxe_counter odp_faults) - before))
 			else
 				echo "#  ib_write_bw $kind run $round failed, left out (its output: $log):" >>"$out"
@@ -52,8 +50,7 @@ write_bw_compare() {
 			fi
 			port=$((port + 1))
 		done
-		[ -z "${this[pinned]:-}" ] || [ -z "${this[odp]:-}" ] ||
-			ratios+=("$(awk -v p="${this[pinned]}" -v o="${this[odp]}" 'BEGIN { print o / p }')")
+		pairs+=("${this[pinned]} ${this[odp]}")
 	done
 	for kind in pinned odp; do
 		[ -n "${figures[$kind]}" ] || continue
@@ -61,9 +58,10 @@ write_bw_compare() {
 		printf '%-40s %14.3f  MB/s\n' "perftest.write_bw.$kind" \
 			"$(printf '%s\n' ${figures[$kind]} | median)" >>"$out"
 	done
-	if [ ${#ratios[@]} -gt 0 ]; then
-		read -r ratio low high n < <(printf '%s\n' "${ratios[@]}" | median_interval)
-		echo "# ib_write_bw odp/pinned of each round: ${ratios[*]}" >>"$out"
+	read -r ratio low high n < <(printf '%s\n' "${pairs[@]}" | ratio_interval) || true
+	if [ -n "${ratio:-}" ]; then
+		echo "# ib_write_bw odp/pinned of each round: $(printf '%s\n' "${pairs[@]}" |
+			awk '{ printf "%s ", $1 == "-" || $2 == "-" ? "-" : $2 / $1 }')" >>"$out"
 		printf '%-40s %14.3f  ratio\n' perftest.write_bw.odp/pinned "$ratio" >>"$out"
 		[ "$low" = - ] || printf '%-40s %14.3f  ratio\n%-40s %14.3f  ratio\n' \
 			perftest.write_bw.odp/pinned.low95 "$low" perftest.write_bw.odp/pinned.high95 "$high" >>"$out"
