@@ -54,19 +54,21 @@ struct ibv_context *ibv_open_device(struct ibv_device *device)
 	struct ibv_context *context;
 
 	if (!next) {
-		fprintf(stderr, "poll_yield: no ibv_open_device@IBVERBS_1.1 after this library: is libibverbs loaded?\n");
+		fprintf(stderr, "poll_yield: no ibv_open_device@IBVERBS_1.1 after this library:"
+				" is libibverbs loaded?\n");
 		errno = ENOSYS;
 		return NULL;
 	}
 	context = next(device);
-	if (!context || context->ops.poll_cq == poll_cq_or_yield)
-		return context;
+	if (!context)
+		return NULL;
 	if (provider_poll_cq && provider_poll_cq != context->ops.poll_cq) {
-		close_device_fn close = (close_device_fn)dlvsym(RTLD_NEXT, "ibv_close_device", "IBVERBS_1.1");
+		close_device_fn close_device =
+			(close_device_fn)dlvsym(RTLD_NEXT, "ibv_close_device", "IBVERBS_1.1");
 
 		fprintf(stderr, "poll_yield: a second provider; this library wraps the first only\n");
-		if (close)
-			close(context);
+		if (close_device)
+			close_device(context);
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
