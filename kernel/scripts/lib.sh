@@ -1,4 +1,5 @@
 # Shared helpers for the kernel scripts; sourced, not run.
+# shellcheck disable=SC2034 # the variables are for the scripts that source this
 
 KERNEL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LINUX_SOURCE_PACKAGE=linux-source-6.12

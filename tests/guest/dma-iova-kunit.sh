@@ -23,7 +23,7 @@ run_suite() {
 	local results=/tmp/kunit-$suite.txt faults kind addr before
 	before=$(dmesg | wc -l)
 	# shellcheck disable=SC2086 # one word per test name
-	kunit_run kernel/dma/iova_edu_kunit.ko "$suite" $tests
+	KUNIT_SUBCASE_PREFIX=$1. kunit_run kernel/dma/iova_edu_kunit.ko "$suite" $tests
 
 	# Faults are reported by an interrupt: give it a moment
 	sleep 1

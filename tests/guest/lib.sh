@@ -1,5 +1,8 @@
 # Helpers for scripts that run inside the test VM (tests/vm/run-vm sets
 # VM_ROLE, VM_IP, PEER_IP, PROJECT_DIR, BUILD_DIR). Sourced, not run.
+# rxe_add and tcp_wait_listen return a status and never exit, whatever
+# set -e says: stage 2 init (tests/vm/guest-init) and the runner (run-vm,
+# on the host) source this file for them and turn set -e off again.
 set -euo pipefail
 
 fail() {
@@ -72,14 +75,20 @@ round_order() {
 	if [ $(($1 % 2)) = 1 ]; then echo "$2 $3"; else echo "$3 $2"; fi
 }
 
-# Wait until something listens on a local TCP port. args: port seconds
-wait_listen() {
+# Wait until something listens on a local TCP port; returns 1 when nothing
+# does in time. args: port seconds
+tcp_wait_listen() {
 	local i
 	for ((i = 0; i < $2 * 5; i++)); do
-		ss -ltnH "sport = :$1" | grep -q . && return 0
+		ss -ltnH "sport = :$1" 2>/dev/null | grep -q . && return 0
 		sleep 0.2
 	done
-	fail "nothing listens on TCP port $1 after $2 s"
+	return 1
+}
+
+# tcp_wait_listen, failing the test when nothing listens. args: port seconds
+wait_listen() {
+	tcp_wait_listen "$1" "$2" || fail "nothing listens on TCP port $1 after $2 s"
 }
 
 # The PCI address of QEMU's edu device (1234:11e8).
@@ -99,7 +108,7 @@ edu_bdf() {
 load_module() {
 	local ko="$KERNEL_OBJ/$1"
 	shift
-	[ -f "$ko" ] || fail "no $ko: the test kernel was built without it (kernel/config/base.config)"
+	[ -f "$ko" ] || fail "no $ko: the test kernel was built without it (kernel/config/vm.config)"
 	insmod "$ko" "$@" || fail "insmod $ko failed"
 }
 
@@ -108,7 +117,7 @@ load_module() {
 # KUNIT_PARAMS holds module parameters, if any.
 # args: module path under KERNEL_OBJ, suite, then the test names
 kunit_run() {
-	local ko=$1 suite=$2 results="/tmp/kunit-$2.txt" t
+	local ko=$1 suite=$2 results="/tmp/kunit-$2.txt" t failed=
 	shift 2
 	# printf, not echo: the parameter would keep the newline and match nothing
 	printf %s "$suite" >/sys/module/kunit/parameters/filter_glob
@@ -118,13 +127,34 @@ kunit_run() {
 		fail "no KUnit results for suite $suite"
 	rmmod "$(basename "$ko" .ko)"
 	cat "$results"
+	# each test is a sub-case of a shared boot (report_subcase), named
+	# KUNIT_SUBCASE_PREFIX + test
 	for t in "$@"; do
-		grep -qE "^[[:space:]]+ok [0-9]+ $t\$" "$results" ||
-			fail "$suite: test $t did not pass (a skip counts as a failure)"
+		if grep -qE "^[[:space:]]+ok [0-9]+ $t\$" "$results"; then
+			report_subcase "${KUNIT_SUBCASE_PREFIX:-}$t" 0
+		else
+			report_subcase "${KUNIT_SUBCASE_PREFIX:-}$t" 1 "did not pass (a skip counts as a failure)"
+			failed+=" $t"
+		fi
 	done
+	[ -z "$failed" ] || fail "$suite: test(s)$failed did not pass (a skip counts as a failure)"
 	[ "$(grep -cE '^[[:space:]]+(not )?ok [0-9]+ ' "$results")" = $# ] ||
 		fail "$suite: the suite ran other tests than: $*"
 	grep -qE "^ok [0-9]+ $suite\$" "$results" || fail "suite $suite did not pass"
+}
+
+# Create an rxe device on a network device and wait up to 10 s for its
+# port to be ACTIVE; returns 1, with a message, when either fails.
+# args: rxe device, network device
+rxe_add() {
+	local i
+	rdma link add "$1" type rxe netdev "$2" || return 1
+	for ((i = 0; i < 50; i++)); do
+		grep -q ACTIVE "/sys/class/infiniband/$1/ports/1/state" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	echo "$1 port did not become ACTIVE" >&2
+	return 1
 }
 
 # Re-create rxe0 with its ODP MRs in one mode (kernel patches 0014-0019):
@@ -134,7 +164,7 @@ kunit_run() {
 # The mode is read when an rxe device is created, so rxe0 is made again.
 # args: virt | iommu
 rxe_odp_mode() {
-	local param=/sys/module/rdma_rxe/parameters/odp_iommu i
+	local param=/sys/module/rdma_rxe/parameters/odp_iommu
 	[ -w "$param" ] || fail "no $param: the test kernel lacks the rxe ODP patches"
 	case $1 in
 	virt) echo 0 >"$param" ;;
@@ -142,12 +172,7 @@ rxe_odp_mode() {
 	*) fail "rxe_odp_mode: unknown mode '$1' (virt | iommu)" ;;
 	esac
 	rdma link del rxe0 2>/dev/null || true
-	rdma link add rxe0 type rxe netdev eth0 || fail "rdma link add rxe0 (ODP mode $1) failed"
-	for ((i = 0; i < 50; i++)); do
-		grep -q ACTIVE /sys/class/infiniband/rxe0/ports/1/state 2>/dev/null && return 0
-		sleep 0.2
-	done
-	fail "rxe0 port did not become ACTIVE (ODP mode $1)"
+	rxe_add rxe0 eth0 || fail "rxe0 not brought up in ODP mode $1 (above)"
 }
 
 # Read one of rxe0's hardware counters (odp_faults, odp_fault_errors,
@@ -158,6 +183,24 @@ rxe_counter() {
 	sleep 0.02
 	cat "/sys/class/infiniband/rxe0/ports/1/hw_counters/$1" ||
 		fail "rxe0 has no counter $1"
+}
+
+# rxe0's counters on one line, "NAME VALUE NAME VALUE ..." (rxe_counter
+# each); odp_faults, odp_fault_errors, odp_invalidations and odp_prefetches
+# when no name is given. args: [name...]
+rxe_counters() {
+	local n sep=
+	[ $# -gt 0 ] || set -- odp_faults odp_fault_errors odp_invalidations odp_prefetches
+	for n in "$@"; do
+		printf '%s%s %s' "$sep" "$n" "$(rxe_counter "$n")"
+		sep=' '
+	done
+	echo
+}
+
+# The 2 MiB huge pages pyverbs' huge-page tests need (tests/pyverbs/run-suite).
+pyverbs_hugepages() {
+	echo 64 >/proc/sys/vm/nr_hugepages
 }
 
 # Count the calls of kernel functions while a command runs, with kprobe
@@ -184,4 +227,33 @@ count_calls() {
 		echo "-:cc_$f" >>"$tracefs/kprobe_events"
 	done
 	[ "$rc" = 0 ] || fail "command under count_calls failed ($rc): $*"
+}
+
+# --- cases: shared boots (tests/guest/suite.sh)
+
+# Put the guest back as it booted, between two cases of a shared boot: the
+# stock provider configuration, rxe0 in its default ODP mode, no huge pages
+# reserved.
+guest_reset() {
+	local param=/sys/module/rdma_rxe/parameters/odp_iommu
+	if [ -d /run/libibverbs.d.orig ]; then
+		rm -rf /etc/libibverbs.d
+		cp -a /run/libibverbs.d.orig /etc/libibverbs.d
+	fi
+	if [ -n "${VM_RXE:-yes}" ] && { [ "$(cat "$param" 2>/dev/null)" != 0 ] ||
+		[ ! -e /sys/class/infiniband/rxe0 ]; }; then
+		rxe_odp_mode virt
+	fi
+	echo 0 >/proc/sys/vm/nr_hugepages
+}
+
+# Report one sub-case of the running case (a step of a script that checks
+# several things) to the shared boot's results, as a KTAP line named
+# CASE.SUBCASE; ctest has a test of that name (add_vm_suite SUBCASES).
+# Does nothing outside a shared boot. args: subcase status(0 = pass) [why]
+report_subcase() {
+	[ -n "${CASE_NAME:-}" ] && [ -w /job/results ] || return 0
+	SUBCASE_COUNT=$((${SUBCASE_COUNT:-0} + 1))
+	printf '    %sok %d %s.%s%s\n' "$([ "$2" = 0 ] || echo 'not ')" "$SUBCASE_COUNT" \
+		"$CASE_NAME" "$1" "${3:+ # $3}" >>/job/results
 }

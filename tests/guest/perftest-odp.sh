@@ -76,10 +76,7 @@ for mode in "${modes[@]}"; do
 		results+=("$tag $mode $tool $VM_ROLE: ${figure:-(server side)}, odp_faults +$faults")
 		port=$((port + 1))
 	done
-	echo "== rxe0 counters after mode $mode:" \
-		"odp_faults $(rxe_counter odp_faults)" \
-		"odp_fault_errors $(rxe_counter odp_fault_errors)" \
-		"odp_invalidations $(rxe_counter odp_invalidations)"
+	echo "== rxe0 counters after mode $mode: $(rxe_counters odp_faults odp_fault_errors odp_invalidations)"
 done
 echo "======== summary"
 printf '%s\n' "${results[@]}"

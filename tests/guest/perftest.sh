@@ -129,11 +129,14 @@ run_tool() {
 		attempt_tool "$tool" "$p" "$slog" "$clog"
 		case $VM_ROLE in
 		single)
-			[ "$try" != 3 ] && [ "$server_status$client_status" != 00 ] &&
-				calibration_failure "$slog" "$clog" || break ;;
+			if [ "$try" = 3 ] || [ "$server_status$client_status" = 00 ] ||
+				! calibration_failure "$slog" "$clog"; then
+				break
+			fi
+			;;
 		client)
 			if [ "$client_status" = 0 ]; then
-				send_verdict $((p + 50)) done
+				send_verdict $((p + 50)) "done"
 				break
 			fi
 			if [ "$try" = 3 ] || ! calibration_failure "$clog"; then
@@ -153,7 +156,7 @@ run_tool() {
 	[ ! -f "$clog" ] || { echo "== client"; cat "$clog"; }
 	if [ "$VM_ROLE" = server ]; then
 		[ -n "$verdict" ] || fail "$tool: no verdict from the client (it failed or hung: see its output)"
-		[ "$verdict" = done ] || fail "$tool: the client failed (see its output)"
+		[ "$verdict" = "done" ] || fail "$tool: the client failed (see its output)"
 		# the client has its figure; a server that could only not report is no failure
 		[ "$server_status" = 0 ] || calibration_failure "$slog" ||
 			fail "$tool server exited with $server_status"

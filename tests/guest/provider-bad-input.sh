@@ -29,14 +29,15 @@ cat /run/bad-input.ours
 # EBADF), and those refusals show up as failed uverbs ioctls.
 command -v strace >/dev/null || fail "strace is not installed (scripts/install-deps)"
 echo "== msrxe passes advise_mr and reg_dmabuf_mr to the kernel"
+declare -A refused
 for p in stock ours; do
 	use_provider "$p" >/dev/null
 	strace -f -e trace=ioctl -o "/run/probe-$p.strace" "$MSRXE_PROBE" rxe0 "$PROVIDER_NAME" >/dev/null
 	n=$(grep -c '^[0-9]* *ioctl(.*= -1 E' "/run/probe-$p.strace" || true)
 	echo "$p: $n uverbs ioctls refused by the kernel"
-	eval "refused_$p=$n"
+	refused[$p]=$n
 done
 grep '^[0-9]* *ioctl(.*= -1 E' /run/probe-ours.strace | sed 's/^/  /'
-[ "$refused_ours" -ge $((refused_stock + 2)) ] ||
+[ "${refused[ours]}" -ge $((refused[stock] + 2)) ] ||
 	fail "msrxe did not pass advise_mr and reg_dmabuf_mr to the kernel"
 echo "provider-bad-input: PASS"

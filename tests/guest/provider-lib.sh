@@ -21,6 +21,7 @@ provider_paths() {
 	PROVIDER_DIR=$1
 	MSRXE_LIB=$PROVIDER_DIR/msrxe/libmsrxe-rdmav34.so
 	MSRXE_PROBE=$PROVIDER_DIR/tests/msrxe_probe
+	# shellcheck disable=SC2034 # used by provider-bad-input.sh
 	MSRXE_BAD_INPUT=$PROVIDER_DIR/tests/msrxe_bad_input
 	[ -f "$MSRXE_LIB" ] || fail "no $MSRXE_LIB: build the providers first"
 	[ -x "$MSRXE_PROBE" ] || fail "no $MSRXE_PROBE: build the providers first"

@@ -12,7 +12,7 @@ provider_paths "$1"
 shift
 suite=$PROJECT_DIR/tests/pyverbs/run-suite
 gid=$(rxe_ipv4_gid_index)
-echo 64 >/proc/sys/vm/nr_hugepages
+pyverbs_hugepages
 
 use_provider stock
 check_pyverbs_provider

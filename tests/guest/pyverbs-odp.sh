@@ -22,8 +22,7 @@ IFS=, read -r -a modes <<<"${3:-virt,iommu}"
 suite=$PROJECT_DIR/tests/pyverbs/run-suite
 not_applicable=$PROJECT_DIR/tests/pyverbs/odp-not-applicable.txt
 repeat_test=tests.test_odp.OdpTestCase.test_odp_async_prefetch_rc_traffic
-# the huge-page tests need 2 MiB pages
-echo 64 >/proc/sys/vm/nr_hugepages
+pyverbs_hugepages
 
 failures=()
 # One strict run of run-suite with the current provider.
@@ -60,10 +59,7 @@ for mode in "${modes[@]}"; do
 	done
 	# msrxe is still the provider
 	run_strict "$mode-msrxe-repeat" --repeat "$repeat" -k "$repeat_test" || true
-	echo "== rxe0 counters after mode $mode: odp_faults $(rxe_counter odp_faults)" \
-		"odp_fault_errors $(rxe_counter odp_fault_errors)" \
-		"odp_invalidations $(rxe_counter odp_invalidations)" \
-		"odp_prefetches $(rxe_counter odp_prefetches)"
+	echo "== rxe0 counters after mode $mode: $(rxe_counters)"
 done
 
 echo "======== test_odp results (skip: see $not_applicable)"

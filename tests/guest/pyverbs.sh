@@ -4,7 +4,6 @@
 # usage: pyverbs.sh [-k PATTERN]...   (a pattern runs a subset)
 . "$(dirname "$0")/lib.sh"
 
-# The huge-page tests need 2 MiB pages.
-echo 64 >/proc/sys/vm/nr_hugepages
+pyverbs_hugepages
 /usr/bin/python3 "$PROJECT_DIR/tests/pyverbs/run-suite" --dev rxe0 --gid "$(rxe_ipv4_gid_index)" \
 	--baseline "$PROJECT_DIR/tests/pyverbs/baseline.txt" --results /job/pyverbs-results.txt "$@"

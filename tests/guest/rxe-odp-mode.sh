@@ -10,17 +10,17 @@
 # usage: rxe-odp-mode.sh
 . "$(dirname "$0")/lib.sh"
 
-funcs=dma_iova_link,dma_iova_unlink,iommu_iova_to_phys
-gid() { rxe_ipv4_gid_index; }
+probes=dma_iova_link,dma_iova_unlink,iommu_iova_to_phys
 
 # args: mode. Prints "function count" lines and the counter deltas.
 odp_traffic() {
-	local faults
+	local faults gid
 	faults=$(rxe_counter odp_faults)
-	count_calls "$funcs" bash -c "
-		ib_write_bw -d rxe0 -x $(gid) --odp -n 100 -p 18700 >/tmp/s.log 2>&1 &
+	gid=$(rxe_ipv4_gid_index)
+	count_calls "$probes" bash -c "
+		ib_write_bw -d rxe0 -x $gid --odp -n 100 -p 18700 >/tmp/s.log 2>&1 &
 		sleep 1
-		ib_write_bw -d rxe0 -x $(gid) --odp -n 100 -p 18700 127.0.0.1 >/tmp/c.log 2>&1 || { cat /tmp/c.log; exit 1; }
+		ib_write_bw -d rxe0 -x $gid --odp -n 100 -p 18700 127.0.0.1 >/tmp/c.log 2>&1 || { cat /tmp/c.log; exit 1; }
 		wait \$! || { cat /tmp/s.log; exit 1; }" >/tmp/calls.txt
 	cat /tmp/calls.txt
 	echo "odp_faults +$(($(rxe_counter odp_faults) - faults))"

@@ -48,6 +48,7 @@ step() {
 	cat "$log"
 	echo "==== $tag: exit status $rc after $((SECONDS - start)) s"
 	if [ "$rc" = "$want" ]; then
+		report_subcase "$mode.$PROVIDER_NAME.$1" 0
 		if [ "$want" = "$no_advise" ]; then
 			results+=("PASS $tag ($((SECONDS - start)) s; exit $no_advise as required: its checks passed, advise_mr refused by $PROVIDER_NAME; the advise_mr checks run with msrxe)")
 		else
@@ -60,15 +61,9 @@ step() {
 	2) why="bad usage" ;;
 	*) why="exit status $rc, expected $want" ;;
 	esac
+	report_subcase "$mode.$PROVIDER_NAME.$1" 1 "$why"
 	results+=("FAIL $tag: $why")
 	failures+=("$tag: $why")
-}
-
-counters() {
-	echo "== rxe0 counters: odp_faults $(rxe_counter odp_faults)" \
-		"odp_fault_errors $(rxe_counter odp_fault_errors)" \
-		"odp_invalidations $(rxe_counter odp_invalidations)" \
-		"odp_prefetches $(rxe_counter odp_prefetches)"
 }
 
 for mode in "${modes[@]}"; do
@@ -84,7 +79,7 @@ for mode in "${modes[@]}"; do
 	step "$mode" 0 bad-input
 	step "$mode" 0 prefetch --repeat "$repeat"
 	step "$mode" 0 dmabuf
-	counters
+	echo "== rxe0 counters: $(rxe_counters)"
 done
 
 echo "======== rxe-odp results"
