@@ -36,11 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <infiniband/verbs.h>
+#include "rdmatest.h"
 
 #define PROG "rxe-odp-bench"
 #define MAX_ROUNDS 15
@@ -54,14 +51,13 @@
 #ifndef POLL_TIMEOUT_S
 #define POLL_TIMEOUT_S 120ULL
 #endif
-#define POLL_TIMEOUT_NS (POLL_TIMEOUT_S * 1000000000ULL)
 
 struct options {
 	const char *dev;
 	int port;
 	int gid;		/* -1: the first RoCE v2 GID of an IPv4 address */
 	unsigned long pages;
-	size_t size;
+	unsigned long size;
 	unsigned long iters;
 	unsigned long atomics;
 	int rounds;
@@ -69,59 +65,11 @@ struct options {
 	bool ft_case[3];	/* as ft_cases[] */
 };
 
-static const char *const part_names[3] = { "bw", "atomic", "ft" };
-
+/* The device and one RC QP pair: qp[0] posts, qp[1] is its peer; one CQ */
 struct bench {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *qp[2];	/* qp[0] posts, qp[1] is its peer */
-	uint8_t port;
-	int gid_index;
-	union ibv_gid gid;
-	enum ibv_mtu mtu;
-	uint32_t max_msg;
-	size_t page_size;
-	char counters[256];	/* sysfs hw_counters directory */
+	struct rt_dev d;
+	struct rt_pair pair;
 };
-
-/* A buffer of its own mapping and the MR over it */
-struct region {
-	void *addr;
-	size_t len;
-	struct ibv_mr *mr;
-};
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* One of the device's hw counters. Returns 0 or -errno. */
-static int read_counter(const struct bench *b, const char *name, long long *value)
-{
-	char path[320];
-	FILE *f;
-	int err = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", b->counters, name);
-	f = fopen(path, "r");
-	if (!f) {
-		err = -errno;
-		fprintf(stderr, PROG ": cannot read %s: %s (does the kernel's rxe count ODP events?)\n",
-			path, strerror(errno));
-		return err;
-	}
-	if (fscanf(f, "%lld", value) != 1) {
-		fprintf(stderr, PROG ": %s holds no number\n", path);
-		err = -EPROTO;
-	}
-	fclose(f);
-	return err;
-}
 
 static void fig(const char *key, double value, const char *unit)
 {
@@ -133,443 +81,209 @@ static void fig_count(const char *key, long long value)
 	printf("%-40s %14lld  %s\n", key, value, "count");
 }
 
-/* The first RoCE v2 GID that maps an IPv4 address (::ffff:a.b.c.d) */
-static int find_gid(struct bench *b, int table_len)
+/* The device must offer ODP RDMA WRITE, READ and ATOMIC on RC */
+static int check_odp(struct bench *b)
 {
-	static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	struct ibv_gid_entry e;
-	int i;
-
-	for (i = 0; i < table_len; i++) {
-		if (ibv_query_gid_ex(b->ctx, b->port, i, &e, 0))
-			continue;
-		if (e.gid_type == IBV_GID_TYPE_ROCE_V2 && !memcmp(e.gid.raw, v4_prefix, 12))
-			return i;
-	}
-	fprintf(stderr, PROG ": %s port %u has no RoCE v2 GID of an IPv4 address; give --gid\n",
-		ibv_get_device_name(b->ctx->device), b->port);
-	return -ENOENT;
-}
-
-static int open_device(struct bench *b, const struct options *o)
-{
-	struct ibv_device **list;
-	struct ibv_device_attr_ex attr;
-	struct ibv_port_attr pattr;
+	const struct ibv_odp_caps *c = &b->d.attr.odp_caps;
 	const uint32_t rc_needed = IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_READ |
 				   IBV_ODP_SUPPORT_ATOMIC;
-	int i, n, err;
 
-	list = ibv_get_device_list(&n);
-	if (!list) {
-		err = -errno;
-		fprintf(stderr, PROG ": ibv_get_device_list: %s\n", strerror(errno));
-		return err;
-	}
-	for (i = 0; i < n && strcmp(ibv_get_device_name(list[i]), o->dev); i++)
-		;
-	if (i == n) {
-		fprintf(stderr, PROG ": no RDMA device %s (rdma link add %s type rxe netdev IF)\n",
-			o->dev, o->dev);
-		ibv_free_device_list(list);
-		return -ENODEV;
-	}
-	b->ctx = ibv_open_device(list[i]);
-	err = b->ctx ? 0 : -errno;
-	ibv_free_device_list(list);
-	if (err) {
-		fprintf(stderr, PROG ": cannot open %s: %s\n", o->dev, strerror(-err));
-		return err;
-	}
-
-	memset(&attr, 0, sizeof(attr));
-	err = ibv_query_device_ex(b->ctx, NULL, &attr);
-	if (err) {
-		fprintf(stderr, PROG ": ibv_query_device_ex(%s): %s\n", o->dev, strerror(err));
-		return -err;
-	}
-	if (!(attr.odp_caps.general_caps & IBV_ODP_SUPPORT) ||
-	    (attr.odp_caps.per_transport_caps.rc_odp_caps & rc_needed) != rc_needed) {
-		fprintf(stderr, PROG ": %s offers no ODP RDMA WRITE, READ and ATOMIC on RC (general caps 0x%" PRIx64
-			", RC caps 0x%x): boot a kernel with the rxe ODP patches\n",
-			o->dev, attr.odp_caps.general_caps, attr.odp_caps.per_transport_caps.rc_odp_caps);
-		return -EOPNOTSUPP;
-	}
-
-	b->port = (uint8_t)o->port;
-	err = ibv_query_port(b->ctx, b->port, &pattr);
-	if (err) {
-		fprintf(stderr, PROG ": ibv_query_port(%s, %u): %s\n", o->dev, b->port, strerror(err));
-		return -err;
-	}
-	if (pattr.state != IBV_PORT_ACTIVE) {
-		fprintf(stderr, PROG ": %s port %u is not active (state %d)\n", o->dev, b->port,
-			pattr.state);
-		return -ENETDOWN;
-	}
-	b->mtu = pattr.active_mtu;
-	b->max_msg = pattr.max_msg_sz;
-	b->gid_index = o->gid >= 0 ? o->gid : find_gid(b, pattr.gid_tbl_len);
-	if (b->gid_index < 0)
-		return b->gid_index;
-	err = ibv_query_gid(b->ctx, b->port, b->gid_index, &b->gid);
-	if (err) {
-		fprintf(stderr, PROG ": ibv_query_gid(%s, %u, %d): %s\n", o->dev, b->port,
-			b->gid_index, strerror(errno));
-		return -errno;
-	}
-	snprintf(b->counters, sizeof(b->counters), "/sys/class/infiniband/%s/ports/%u/hw_counters",
-		 o->dev, b->port);
-	b->page_size = (size_t)sysconf(_SC_PAGESIZE);
-	return 0;
+	if ((c->general_caps & IBV_ODP_SUPPORT) &&
+	    (c->per_transport_caps.rc_odp_caps & rc_needed) == rc_needed)
+		return 0;
+	return rt_fail(&b->d, -EOPNOTSUPP, "%s offers no ODP RDMA WRITE, READ and ATOMIC on RC (general caps 0x%" PRIx64 ", RC caps 0x%x): boot a kernel with the rxe ODP patches",
+		       b->d.name, c->general_caps, c->per_transport_caps.rc_odp_caps);
 }
 
-static int qp_to_rts(struct bench *b, struct ibv_qp *qp, uint32_t dest_qpn)
+/*
+ * Open the device, check its ODP capabilities, connect the pair. Loopback
+ * loses no packet, but on a slow emulated machine a 4 MiB READ's responses
+ * can pause for more than 67 ms (timeout 14), and the requester then sends
+ * the READ again: 18 waits 1.07 s. retry_cnt 7 would retry without end in
+ * rxe; with 6 a stuck transfer fails.
+ */
+static int setup(struct bench *b, const struct options *o)
 {
-	struct ibv_qp_attr a;
+	const struct rt_dev_opts dev = {
+		.name = o->dev,
+		.port = o->port,
+		.gid = o->gid,
+		.gid_hint = "--gid",
+		.timeout_s = (int)POLL_TIMEOUT_S,
+	};
+	const struct rt_pair_attr pair = {
+		.type = IBV_QPT_RC,
+		.one_cq = true,
+		.cq_depth = 4 * BW_DEPTH + 64,
+		.cap = { .max_send_wr = BW_DEPTH + 64, .max_recv_wr = 1, .max_send_sge = 1,
+			 .max_recv_sge = 1 },
+		.sq_sig_all = 1,
+		.timeout = 18,
+		.retry_cnt = 6,
+	};
 	int err;
 
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_INIT;
-	a.port_num = b->port;
-	a.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
-			    IBV_ACCESS_REMOTE_ATOMIC;
-	err = ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-			    IBV_QP_ACCESS_FLAGS);
-	if (err)
-		goto fail;
-
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = b->mtu;
-	a.dest_qp_num = dest_qpn;
-	a.max_dest_rd_atomic = 16;
-	a.min_rnr_timer = 12;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.grh.dgid = b->gid;
-	a.ah_attr.grh.sgid_index = (uint8_t)b->gid_index;
-	a.ah_attr.grh.hop_limit = 64;
-	a.ah_attr.port_num = b->port;
-	err = ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-			    IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER);
-	if (err)
-		goto fail;
-
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	/*
-	 * Loopback loses no packet, but on a slow emulated machine a 4 MiB
-	 * READ's responses can pause for more than 67 ms (timeout 14), and the
-	 * requester then sends the READ again: 18 waits 1.07 s. retry_cnt 7
-	 * would retry without end in rxe; with 6 a stuck transfer fails.
-	 */
-	a.timeout = 18;
-	a.retry_cnt = 6;
-	a.rnr_retry = 7;
-	a.max_rd_atomic = 16;
-	err = ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-			    IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
-	if (err)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, PROG ": cannot move QP %u to state %d: %s\n", qp->qp_num, a.qp_state,
-		strerror(err));
-	return -err;
-}
-
-static int setup_qps(struct bench *b)
-{
-	struct ibv_qp_init_attr init;
-	int i, err;
-
-	b->pd = ibv_alloc_pd(b->ctx);
-	if (!b->pd) {
-		err = -errno;
-		fprintf(stderr, PROG ": ibv_alloc_pd: %s\n", strerror(errno));
-		return err;
-	}
-	b->cq = ibv_create_cq(b->ctx, 4 * BW_DEPTH + 64, NULL, NULL, 0);
-	if (!b->cq) {
-		err = -errno;
-		fprintf(stderr, PROG ": ibv_create_cq: %s\n", strerror(errno));
-		return err;
-	}
-	for (i = 0; i < 2; i++) {
-		memset(&init, 0, sizeof(init));
-		init.send_cq = b->cq;
-		init.recv_cq = b->cq;
-		init.qp_type = IBV_QPT_RC;
-		init.sq_sig_all = 1;
-		init.cap.max_send_wr = BW_DEPTH + 64;
-		init.cap.max_recv_wr = 1;
-		init.cap.max_send_sge = 1;
-		init.cap.max_recv_sge = 1;
-		b->qp[i] = ibv_create_qp(b->pd, &init);
-		if (!b->qp[i]) {
-			err = -errno;
-			fprintf(stderr, PROG ": ibv_create_qp: %s\n", strerror(errno));
-			return err;
-		}
-	}
-	err = qp_to_rts(b, b->qp[0], b->qp[1]->qp_num);
+	b->d.fail_prefix = "";
+	snprintf(b->d.where, sizeof(b->d.where), PROG);
+	err = rt_open(&b->d, &dev);
 	if (!err)
-		err = qp_to_rts(b, b->qp[1], b->qp[0]->qp_num);
+		err = check_odp(b);
+	if (!err)
+		err = rt_pair_new(&b->d, &b->pair, &pair);
 	return err;
 }
 
 static void teardown(struct bench *b)
 {
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if (b->qp[i])
-			ibv_destroy_qp(b->qp[i]);
-	if (b->cq)
-		ibv_destroy_cq(b->cq);
-	if (b->pd)
-		ibv_dealloc_pd(b->pd);
-	if (b->ctx)
-		ibv_close_device(b->ctx);
+	rt_pair_free(&b->pair);
+	rt_close(&b->d);
 }
 
 /*
  * Map @len bytes (untouched, or written by the CPU when @populate) and
  * register them, ODP or pinned; the registration time goes to @reg_ns.
  */
-static int region_make(struct bench *b, struct region *r, size_t len, bool odp, bool populate,
-		       uint64_t *reg_ns)
+static int region_make(struct bench *b, struct rt_region *r, size_t len, bool odp,
+		       bool populate, uint64_t *reg_ns)
 {
 	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
 		     IBV_ACCESS_REMOTE_ATOMIC;
 	uint64_t t0;
 	int err;
 
-	r->len = len;
-	r->mr = NULL;
-	r->addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r->addr == MAP_FAILED) {
-		err = -errno;
-		fprintf(stderr, PROG ": mmap of %zu bytes: %s\n", len, strerror(errno));
-		r->addr = NULL;
+	err = rt_region_map(&b->d, r, len);
+	if (err)
 		return err;
-	}
 	if (populate)
 		memset(r->addr, 0x5a, len);
 	if (odp)
 		access |= IBV_ACCESS_ON_DEMAND;
-	t0 = now_ns();
-	r->mr = ibv_reg_mr(b->pd, r->addr, len, access);
+	t0 = rt_now_ns();
+	err = rt_region_reg(&b->d, r, access);
 	if (reg_ns)
-		*reg_ns = now_ns() - t0;
-	if (!r->mr) {
-		err = -errno;
-		fprintf(stderr, PROG ": ibv_reg_mr(%zu bytes, %s): %s\n", len,
-			odp ? "IBV_ACCESS_ON_DEMAND" : "pinned", strerror(errno));
-		return err;
-	}
-	return 0;
-}
-
-static void region_free(struct region *r)
-{
-	if (r->mr)
-		ibv_dereg_mr(r->mr);
-	if (r->addr)
-		munmap(r->addr, r->len);
-	r->mr = NULL;
-	r->addr = NULL;
-}
-
-/* Wait for @n completions of qp[0]'s work requests */
-static int poll_n(struct bench *b, unsigned long n)
-{
-	struct ibv_wc wc[16];
-	uint64_t start = now_ns();
-	int got, i;
-
-	while (n) {
-		got = ibv_poll_cq(b->cq, n < 16 ? (int)n : 16, wc);
-		if (got < 0) {
-			fprintf(stderr, PROG ": ibv_poll_cq failed (%d)\n", got);
-			return -EIO;
-		}
-		for (i = 0; i < got; i++) {
-			if (wc[i].status != IBV_WC_SUCCESS) {
-				fprintf(stderr, PROG ": work request %" PRIu64 " (opcode %d) completed with %s (vendor error 0x%x); see dmesg\n",
-					wc[i].wr_id, wc[i].opcode, ibv_wc_status_str(wc[i].status),
-					wc[i].vendor_err);
-				return -EIO;
-			}
-		}
-		n -= (unsigned long)got;
-		if (!got && now_ns() - start > POLL_TIMEOUT_NS) {
-			fprintf(stderr, PROG ": %lu completion(s) still missing after %llu s\n", n,
-				(unsigned long long)POLL_TIMEOUT_S);
-			return -ETIMEDOUT;
-		}
-	}
-	return 0;
-}
-
-static int post_rdma(struct bench *b, enum ibv_wr_opcode op, struct ibv_mr *local, size_t loff,
-		     struct ibv_mr *remote, size_t roff, size_t len, uint64_t wr_id)
-{
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)local->addr + loff,
-		.length = (uint32_t)len,
-		.lkey = local->lkey,
-	};
-	struct ibv_send_wr wr, *bad;
-	int err;
-
-	memset(&wr, 0, sizeof(wr));
-	wr.wr_id = wr_id;
-	wr.sg_list = &sge;
-	wr.num_sge = 1;
-	wr.opcode = op;
-	wr.send_flags = IBV_SEND_SIGNALED;
-	wr.wr.rdma.remote_addr = (uintptr_t)remote->addr + roff;
-	wr.wr.rdma.rkey = remote->rkey;
-	err = ibv_post_send(b->qp[0], &wr, &bad);
-	if (err) {
-		fprintf(stderr, PROG ": ibv_post_send(%s, %zu bytes): %s\n",
-			op == IBV_WR_RDMA_READ ? "RDMA READ" : "RDMA WRITE", len, strerror(err));
-		return -err;
-	}
-	return 0;
+		*reg_ns = rt_now_ns() - t0;
+	return err;
 }
 
 /*
- * One transfer of all of @len bytes between @local and @remote, in pieces
- * of at most the port's max_msg_sz, BW_DEPTH at most in flight. Its
- * duration goes to @ns.
+ * @n work requests between @local and @remote, BW_DEPTH at most in flight:
+ * request k moves at most @piece bytes at offset k * @stride of both, and
+ * none goes past @len. Its duration goes to @ns.
  */
+static int transfer_series(struct bench *b, enum ibv_wr_opcode op, struct ibv_mr *local,
+			   struct ibv_mr *remote, unsigned long n, size_t stride, size_t piece,
+			   size_t len, uint64_t *ns)
+{
+	unsigned long posted, done = 0;
+	uint64_t t0 = rt_now_ns();
+	size_t off;
+	int err;
+
+	for (posted = 0; posted < n; posted++) {
+		if (posted - done == BW_DEPTH) {
+			err = rt_poll_n(&b->d, b->pair.scq, 1);
+			if (err)
+				return err;
+			done++;
+		}
+		off = posted * stride;
+		err = rt_post_rdma(&b->d, &b->pair, op, local, off, remote, off,
+				   len - off < piece ? len - off : piece, posted);
+		if (err)
+			return err;
+	}
+	err = rt_poll_n(&b->d, b->pair.scq, posted - done);
+	*ns = rt_now_ns() - t0;
+	return err;
+}
+
+/* One transfer of all of @len bytes, in pieces of at most the port's max_msg_sz */
 static int transfer(struct bench *b, enum ibv_wr_opcode op, struct ibv_mr *local,
 		    struct ibv_mr *remote, size_t len, uint64_t *ns)
 {
-	size_t off, piece;
-	unsigned long posted = 0, done = 0;
-	uint64_t t0 = now_ns();
-	int err;
+	size_t max = b->d.max_msg;
 
-	for (off = 0; off < len; off += piece) {
-		if (posted - done == BW_DEPTH) {
-			err = poll_n(b, 1);
-			if (err)
-				return err;
-			done++;
-		}
-		piece = len - off < b->max_msg ? len - off : b->max_msg;
-		err = post_rdma(b, op, local, off, remote, off, piece, posted);
-		if (err)
-			return err;
-		posted++;
-	}
-	err = poll_n(b, posted - done);
-	*ns = now_ns() - t0;
-	return err;
-}
-
-/*
- * One work request of SPARSE_BYTES at the start of each of @pages pages
- * between @local and @remote, BW_DEPTH in flight: every page is touched,
- * little is copied. Its duration goes to @ns.
- */
-static int transfer_sparse(struct bench *b, enum ibv_wr_opcode op, struct ibv_mr *local,
-			   struct ibv_mr *remote, unsigned long pages, uint64_t *ns)
-{
-	unsigned long posted = 0, done = 0;
-	uint64_t t0 = now_ns();
-	int err;
-
-	for (posted = 0; posted < pages; posted++) {
-		if (posted - done == BW_DEPTH) {
-			err = poll_n(b, 1);
-			if (err)
-				return err;
-			done++;
-		}
-		err = post_rdma(b, op, local, posted * b->page_size, remote,
-				posted * b->page_size, SPARSE_BYTES, posted);
-		if (err)
-			return err;
-	}
-	err = poll_n(b, posted - done);
-	*ns = now_ns() - t0;
-	return err;
+	return transfer_series(b, op, local, remote, (len + max - 1) / max, max, max, len, ns);
 }
 
 /* RDMA WRITEs of o->size bytes from @src to @dst, BW_DEPTH in flight */
-static int bw_run(struct bench *b, const struct options *o, struct region *src,
-		  struct region *dst, unsigned long iters, uint64_t *ns)
+static int bw_run(struct bench *b, const struct options *o, struct rt_region *src,
+		  struct rt_region *dst, unsigned long iters, uint64_t *ns)
 {
 	unsigned long posted = 0, done = 0;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = rt_now_ns();
 	int err;
 
 	while (done < iters) {
 		while (posted < iters && posted - done < BW_DEPTH) {
 			size_t off = (posted % BW_BUF_MSGS) * o->size;
 
-			err = post_rdma(b, IBV_WR_RDMA_WRITE, src->mr, off, dst->mr, off, o->size,
-					posted);
+			err = rt_post_rdma(&b->d, &b->pair, IBV_WR_RDMA_WRITE, src->mr, off,
+					   dst->mr, off, o->size, posted);
 			if (err)
 				return err;
 			posted++;
 		}
-		err = poll_n(b, 1);
+		err = rt_poll_n(&b->d, b->pair.scq, 1);
 		if (err)
 			return err;
 		done++;
 	}
-	*ns = now_ns() - t0;
+	*ns = rt_now_ns() - t0;
+	return 0;
+}
+
+/* ATOMIC FETCH_AND_ADD of 1 on the first word of @dst; the old value to slot @k of @res */
+static int post_fadd(struct bench *b, struct rt_region *res, struct rt_region *dst,
+		     unsigned long k)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)res->addr + (k % BW_DEPTH) * sizeof(uint64_t),
+		.length = sizeof(uint64_t),
+		.lkey = res->mr->lkey,
+	};
+	struct ibv_send_wr wr, *bad;
+	int err;
+
+	memset(&wr, 0, sizeof(wr));
+	wr.wr_id = k;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.opcode = IBV_WR_ATOMIC_FETCH_AND_ADD;
+	wr.send_flags = IBV_SEND_SIGNALED;
+	wr.wr.atomic.remote_addr = (uintptr_t)dst->addr;
+	wr.wr.atomic.compare_add = 1;
+	wr.wr.atomic.rkey = dst->mr->rkey;
+	err = ibv_post_send(b->pair.qp[0], &wr, &bad);
+	if (err)
+		return rt_fail(&b->d, -err, "ibv_post_send(ATOMIC FETCH_AND_ADD): %s", strerror(err));
 	return 0;
 }
 
 /*
- * ATOMIC FETCH_AND_ADD of 1 on the first word of @dst, BW_DEPTH in flight;
- * the fetched values land in BW_DEPTH slots of @res.
+ * @iters ATOMIC FETCH_AND_ADDs of 1 on the first word of @dst, BW_DEPTH in
+ * flight; the fetched values land in BW_DEPTH slots of @res.
  */
-static int atomic_run(struct bench *b, struct region *res, struct region *dst,
+static int atomic_run(struct bench *b, struct rt_region *res, struct rt_region *dst,
 		      unsigned long iters, uint64_t *ns)
 {
 	unsigned long posted = 0, done = 0;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = rt_now_ns();
 	int err;
 
 	while (done < iters) {
 		while (posted < iters && posted - done < BW_DEPTH) {
-			struct ibv_sge sge = {
-				.addr = (uintptr_t)res->addr + (posted % BW_DEPTH) * sizeof(uint64_t),
-				.length = sizeof(uint64_t),
-				.lkey = res->mr->lkey,
-			};
-			struct ibv_send_wr wr, *bad;
-
-			memset(&wr, 0, sizeof(wr));
-			wr.wr_id = posted;
-			wr.sg_list = &sge;
-			wr.num_sge = 1;
-			wr.opcode = IBV_WR_ATOMIC_FETCH_AND_ADD;
-			wr.send_flags = IBV_SEND_SIGNALED;
-			wr.wr.atomic.remote_addr = (uintptr_t)dst->addr;
-			wr.wr.atomic.compare_add = 1;
-			wr.wr.atomic.rkey = dst->mr->rkey;
-			err = ibv_post_send(b->qp[0], &wr, &bad);
-			if (err) {
-				fprintf(stderr, PROG ": ibv_post_send(ATOMIC FETCH_AND_ADD): %s\n",
-					strerror(err));
-				return -err;
-			}
+			err = post_fadd(b, res, dst, posted);
+			if (err)
+				return err;
 			posted++;
 		}
-		err = poll_n(b, 1);
+		err = rt_poll_n(&b->d, b->pair.scq, 1);
 		if (err)
 			return err;
 		done++;
 	}
-	*ns = now_ns() - t0;
+	*ns = rt_now_ns() - t0;
 	return 0;
 }
 
@@ -589,7 +303,7 @@ static double median(double *v, int n)
 /* (a) bandwidth, ODP MRs against pinned MRs */
 static int bench_bw(struct bench *b, const struct options *o)
 {
-	struct region reg[2][2];	/* [odp][src, dst] */
+	struct rt_region reg[2][2];	/* [odp][src, dst] */
 	double mbps[2][MAX_ROUNDS];
 	long long faults[2] = { 0, 0 }, before, after;
 	size_t len = o->size * BW_BUF_MSGS;
@@ -607,24 +321,25 @@ static int bench_bw(struct bench *b, const struct options *o)
 	for (r = 0; r < o->rounds && !err; r++) {
 		for (i = 0; i < 2 && !err; i++) {
 			kind = (r % 2) ? 1 - i : i;	/* alternate which kind goes first */
-			err = read_counter(b, "odp_faults", &before);
+			err = rt_counter_get(&b->d, "odp_faults", &before);
 			if (!err)
 				err = bw_run(b, o, &reg[kind][0], &reg[kind][1], o->iters, &ns);
 			if (!err)
-				err = read_counter(b, "odp_faults", &after);
+				err = rt_counter_get(&b->d, "odp_faults", &after);
 			if (!err) {
-				mbps[kind][r] = (double)o->size * (double)o->iters / ((double)ns / 1e3);
+				mbps[kind][r] = (double)o->size * (double)o->iters /
+						((double)ns / 1e3);
 				faults[kind] += after - before;
 			}
 		}
 	}
 	for (kind = 0; kind < 2; kind++)
 		for (i = 0; i < 2; i++)
-			region_free(&reg[kind][i]);
+			rt_region_free(&reg[kind][i]);
 	if (err)
 		return err;
 
-	printf("== (a) RDMA WRITE bandwidth, loopback, %zu-byte messages, %d in flight, %lu per round, median of %d round(s) after a warm-up\n",
+	printf("== (a) RDMA WRITE bandwidth, loopback, %lu-byte messages, %d in flight, %lu per round, median of %d round(s) after a warm-up\n",
 	       o->size, BW_DEPTH, o->iters, o->rounds);
 	printf("#  MB/s = 10^6 bytes per second; odp/pinned > 1 means ODP is faster\n");
 	{
@@ -641,7 +356,7 @@ static int bench_bw(struct bench *b, const struct options *o)
 /* (a) atomics, a word of an ODP MR against one of a pinned MR */
 static int bench_atomic(struct bench *b, const struct options *o)
 {
-	struct region reg[2][2];	/* [odp][results, target] */
+	struct rt_region reg[2][2];	/* [odp][results, target] */
 	double rate[2][MAX_ROUNDS];
 	long long faults = 0, before, after;
 	unsigned long warmup = BW_DEPTH;
@@ -651,7 +366,7 @@ static int bench_atomic(struct bench *b, const struct options *o)
 	memset(reg, 0, sizeof(reg));
 	for (kind = 0; kind < 2 && !err; kind++)
 		for (i = 0; i < 2 && !err; i++)
-			err = region_make(b, &reg[kind][i], b->page_size, kind && i, true, NULL);
+			err = region_make(b, &reg[kind][i], b->d.page, kind && i, true, NULL);
 	for (kind = 0; kind < 2 && !err; kind++) {
 		memset(reg[kind][1].addr, 0, sizeof(uint64_t));
 		err = atomic_run(b, &reg[kind][0], &reg[kind][1], warmup, &ns);
@@ -659,11 +374,11 @@ static int bench_atomic(struct bench *b, const struct options *o)
 	for (r = 0; r < o->rounds && !err; r++) {
 		for (i = 0; i < 2 && !err; i++) {
 			kind = (r % 2) ? 1 - i : i;
-			err = read_counter(b, "odp_faults", &before);
+			err = rt_counter_get(&b->d, "odp_faults", &before);
 			if (!err)
 				err = atomic_run(b, &reg[kind][0], &reg[kind][1], o->atomics, &ns);
 			if (!err)
-				err = read_counter(b, "odp_faults", &after);
+				err = rt_counter_get(&b->d, "odp_faults", &after);
 			if (!err) {
 				rate[kind][r] = (double)o->atomics / ((double)ns / 1e9);
 				if (kind)
@@ -676,16 +391,13 @@ static int bench_atomic(struct bench *b, const struct options *o)
 		if (!err)
 			memcpy(&got[kind], reg[kind][1].addr, sizeof(uint64_t));
 		for (i = 0; i < 2; i++)
-			region_free(&reg[kind][i]);
+			rt_region_free(&reg[kind][i]);
 	}
 	if (err)
 		return err;
-	if (got[0] != want || got[1] != want) {
-		fprintf(stderr, PROG ": after %" PRIu64 " FETCH_AND_ADDs of 1 the words hold %" PRIu64
-			" (pinned) and %" PRIu64 " (ODP): atomics lost or repeated\n",
-			want, got[0], got[1]);
-		return -EIO;
-	}
+	if (got[0] != want || got[1] != want)
+		return rt_fail(&b->d, -EIO, "after %" PRIu64 " FETCH_AND_ADDs of 1 the words hold %" PRIu64 " (pinned) and %" PRIu64 " (ODP): atomics lost or repeated",
+			       want, got[0], got[1]);
 
 	printf("== (a) ATOMIC FETCH_AND_ADD on one 8-byte word, loopback, %d in flight, %lu per round, median of %d round(s) after a warm-up\n",
 	       BW_DEPTH, o->atomics, o->rounds);
@@ -724,7 +436,7 @@ static const struct ft_case ft_cases[] = {
  * is a remote access error and moves the responder QP to the error state,
  * and the requester ignores the NAK of a READ it already completed.
  */
-static int fence(struct bench *b, struct region *peer)
+static int fence(struct bench *b, struct rt_region *peer)
 {
 	uint64_t ns;
 
@@ -732,63 +444,70 @@ static int fence(struct bench *b, struct region *peer)
 }
 
 /*
+ * One transfer of (b) over @target (the remote side: WRITE into it, READ
+ * from it): all of it, or SPARSE_BYTES at the start of each page (every
+ * page touched, little copied).
+ */
+static int ft_transfer(struct bench *b, enum ibv_wr_opcode op, bool sparse,
+		       struct rt_region *peer, struct rt_region *target, uint64_t *ns)
+{
+	unsigned long pages = target->len / b->d.page;
+
+	if (sparse)
+		return transfer_series(b, op, peer->mr, target->mr, pages, b->d.page, SPARSE_BYTES,
+				       target->len, ns);
+	return transfer(b, op, peer->mr, target->mr, target->len, ns);
+}
+
+/*
  * (b) one case, one operation: o->rounds times a fresh mapping and MR, one
  * cold transfer, one warm; medians of the per-page figures.
  */
 static int ft_one(struct bench *b, const struct options *o, const struct ft_case *c,
-		  enum ibv_wr_opcode op, bool sparse, struct region *peer)
+		  enum ibv_wr_opcode op, bool sparse, struct rt_region *peer)
 {
 	const char *opname = op == IBV_WR_RDMA_WRITE ? (sparse ? "write64" : "write") :
 						       (sparse ? "read64" : "read");
 	const char *phase = "registration";
-	double pages = (double)o->pages, us = 1e3 * pages;
+	double us = 1e3 * (double)o->pages;
 	double reg[MAX_ROUNDS], cold[MAX_ROUNDS], warm[MAX_ROUNDS], touch[MAX_ROUNDS];
 	long long f0, f1, f2, faults_cold = 0, faults_warm = 0;
 	uint64_t reg_ns, cold_ns = 0, warm_ns = 0;
-	struct region target;
+	struct rt_region target;
 	char key[96];
 	int r, err = 0;
 
 	for (r = 0; r < o->rounds && !err; r++) {
-		memset(&target, 0, sizeof(target));
 		phase = "registration";
-		err = region_make(b, &target, o->pages * b->page_size, c->odp, c->populate,
-				  &reg_ns);
+		err = region_make(b, &target, o->pages * b->d.page, c->odp, c->populate, &reg_ns);
 		if (!err)
-			err = read_counter(b, "odp_faults", &f0);
-		/* the target is the remote side: WRITE into it, READ from it */
+			err = rt_counter_get(&b->d, "odp_faults", &f0);
 		if (!err) {
 			phase = "cold transfer";
-			err = sparse ? transfer_sparse(b, op, peer->mr, target.mr, o->pages, &cold_ns) :
-				       transfer(b, op, peer->mr, target.mr, target.len, &cold_ns);
+			err = ft_transfer(b, op, sparse, peer, &target, &cold_ns);
 		}
 		if (!err)
-			err = read_counter(b, "odp_faults", &f1);
+			err = rt_counter_get(&b->d, "odp_faults", &f1);
 		if (!err) {
 			phase = "warm transfer";
-			err = sparse ? transfer_sparse(b, op, peer->mr, target.mr, o->pages, &warm_ns) :
-				       transfer(b, op, peer->mr, target.mr, target.len, &warm_ns);
+			err = ft_transfer(b, op, sparse, peer, &target, &warm_ns);
 		}
 		if (!err)
-			err = read_counter(b, "odp_faults", &f2);
+			err = rt_counter_get(&b->d, "odp_faults", &f2);
 		if (!err) {
 			phase = "fence";
 			err = fence(b, peer);
 		}
-		region_free(&target);
+		rt_region_free(&target);
 		if (err)
-			break;
+			return rt_fail(&b->d, err, "first touch, case %s, RDMA %s, MR %d of %d: the %s failed",
+				       c->name, opname, r + 1, o->rounds, phase);
 		reg[r] = (double)reg_ns / us;
 		cold[r] = (double)cold_ns / us;
 		warm[r] = (double)warm_ns / us;
 		touch[r] = cold[r] - warm[r];
 		faults_cold += f1 - f0;
 		faults_warm += f2 - f1;
-	}
-	if (err) {
-		fprintf(stderr, PROG ": first touch, case %s, RDMA %s, MR %d of %d: the %s failed\n",
-			c->name, opname, r + 1, o->rounds, phase);
-		return err;
 	}
 
 #define FT_FIG(suffix, v, unit) \
@@ -808,23 +527,23 @@ static int ft_one(struct bench *b, const struct options *o, const struct ft_case
 
 static int bench_first_touch(struct bench *b, const struct options *o)
 {
-	struct region peer;
+	struct rt_region peer;
 	size_t i;
 	int err;
 
 	printf("== (b) first touch: one transfer over %lu pages (%lu KiB) of a fresh MR, cold then warm; median of %d MR(s)\n",
-	       o->pages, o->pages * b->page_size / 1024, o->rounds);
+	       o->pages, o->pages * b->d.page / 1024, o->rounds);
 	printf("#  write: one RDMA WRITE of all pages into the MR; read: one RDMA READ of all from it;\n"
 	       "#  write64, read64: one work request of %d bytes per page (touches every page, copies little);\n"
 	       "#  the other side is a pinned MR\n", SPARSE_BYTES);
 	printf("#  reg: ibv_reg_mr; first_touch = cold - warm (of one MR); per page of the MR;\n"
 	       "#  faults: odp_faults counted during the cold / the warm transfer, mean per MR\n");
-	for (i = 0; i < sizeof(ft_cases) / sizeof(ft_cases[0]); i++)
+	for (i = 0; i < RT_ARRAY_SIZE(ft_cases); i++)
 		printf("#  %-13s %s\n", ft_cases[i].name, ft_cases[i].what);
 
 	memset(&peer, 0, sizeof(peer));
-	err = region_make(b, &peer, o->pages * b->page_size, false, true, NULL);
-	for (i = 0; i < sizeof(ft_cases) / sizeof(ft_cases[0]) && !err; i++) {
+	err = region_make(b, &peer, o->pages * b->d.page, false, true, NULL);
+	for (i = 0; i < RT_ARRAY_SIZE(ft_cases) && !err; i++) {
 		if (!o->ft_case[i])
 			continue;
 		err = ft_one(b, o, &ft_cases[i], IBV_WR_RDMA_WRITE, false, &peer);
@@ -835,7 +554,7 @@ static int bench_first_touch(struct bench *b, const struct options *o)
 		if (!err)
 			err = ft_one(b, o, &ft_cases[i], IBV_WR_RDMA_READ, true, &peer);
 	}
-	region_free(&peer);
+	rt_region_free(&peer);
 	return err;
 }
 
@@ -855,37 +574,95 @@ static void usage(FILE *f)
 		MAX_ROUNDS);
 }
 
-/* A number from @min to @max; -1 when @s is not one */
-static long long parse_num(const char *s, long long min, long long max)
+/* Number option @key from @s, in its range, into @o; -EINVAL when it is not one */
+static int set_num(struct options *o, int key, const char *s)
 {
-	char *end;
-	long long v;
+	const struct {
+		int key;
+		long long min, max;
+		int *i;			/* where it goes: an int */
+		unsigned long *ul;	/* or an unsigned long */
+	} nums[] = {
+		{ 'p', 1, 255, &o->port, NULL },
+		{ 'g', 0, 255, &o->gid, NULL },
+		{ 'r', 1, MAX_ROUNDS, &o->rounds, NULL },
+		{ 'n', 1, 1 << 17, NULL, &o->pages },
+		{ 's', 1, 1 << 23, NULL, &o->size },
+		{ 'i', 1, 10000000, NULL, &o->iters },
+		{ 'a', 1, 10000000, NULL, &o->atomics },
+	};
+	long long v = -1;
+	size_t i;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || !*s || v < min || v > max)
-		return -1;
-	return v;
+	for (i = 0; i < RT_ARRAY_SIZE(nums) && nums[i].key != key; i++)
+		;
+	if (i < RT_ARRAY_SIZE(nums))
+		v = rt_parse_num(s, nums[i].min, nums[i].max);
+	if (v < 0)
+		return -EINVAL;
+	if (nums[i].i)
+		*nums[i].i = (int)v;
+	else
+		*nums[i].ul = (unsigned long)v;
+	return 0;
 }
+
+/* A list option (--parts, --cases): a comma-separated subset of @names */
+struct list_opt {
+	const char *opt;
+	const char *names[3];
+	const char *empty;	/* what an empty list is told */
+};
+
+/* @arg, a list of names of @lo, into @set (one flag per name) */
+static int set_list(const struct list_opt *lo, char *arg, bool *set)
+{
+	char *tok, *save;
+	bool any = false;
+	int k;
+
+	memset(set, 0, 3 * sizeof(*set));
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (k = 0; k < 3 && strcmp(tok, lo->names[k]); k++)
+			;
+		if (k == 3) {
+			fprintf(stderr, PROG ": %s takes %s, %s and %s, not '%s'\n", lo->opt,
+				lo->names[0], lo->names[1], lo->names[2], tok);
+			return -EINVAL;
+		}
+		set[k] = true;
+		any = true;
+	}
+	if (!any) {
+		fprintf(stderr, PROG ": %s wants %s\n", lo->opt, lo->empty);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct option longopts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "gid", required_argument, NULL, 'g' },
+	{ "pages", required_argument, NULL, 'n' },
+	{ "size", required_argument, NULL, 's' },
+	{ "iters", required_argument, NULL, 'i' },
+	{ "atomics", required_argument, NULL, 'a' },
+	{ "rounds", required_argument, NULL, 'r' },
+	{ "parts", required_argument, NULL, 'P' },
+	{ "cases", required_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "gid", required_argument, NULL, 'g' },
-		{ "pages", required_argument, NULL, 'n' },
-		{ "size", required_argument, NULL, 's' },
-		{ "iters", required_argument, NULL, 'i' },
-		{ "atomics", required_argument, NULL, 'a' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "parts", required_argument, NULL, 'P' },
-		{ "cases", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	long long v;
-	int c, idx = 0;
+	const struct list_opt parts = { "--parts", { "bw", "atomic", "ft" },
+					"at least one of bw, atomic, ft" };
+	const struct list_opt cases = { "--cases",
+					{ ft_cases[0].name, ft_cases[1].name, ft_cases[2].name },
+					"at least one case" };
+	int c, idx = 0, err;
 
 	*o = (struct options){ .dev = "rxe0", .port = 1, .gid = -1, .pages = 256,
 			       .size = 65536, .iters = 200, .atomics = 500,
@@ -899,91 +676,24 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'h':
 			usage(stdout);
 			exit(0);
-		case 'g':
-			if ((v = parse_num(optarg, 0, 255)) < 0)
-				break;
-			o->gid = (int)v;
-			continue;
-		case 'p':
-			if ((v = parse_num(optarg, 1, 255)) < 0)
-				break;
-			o->port = (int)v;
-			continue;
-		case 'n':
-			if ((v = parse_num(optarg, 1, 1 << 17)) < 0)
-				break;
-			o->pages = (unsigned long)v;
-			continue;
-		case 's':
-			if ((v = parse_num(optarg, 1, 1 << 23)) < 0)
-				break;
-			o->size = (size_t)v;
-			continue;
-		case 'i':
-			if ((v = parse_num(optarg, 1, 10000000)) < 0)
-				break;
-			o->iters = (unsigned long)v;
-			continue;
-		case 'a':
-			if ((v = parse_num(optarg, 1, 10000000)) < 0)
-				break;
-			o->atomics = (unsigned long)v;
-			continue;
-		case 'P': {
-			char *tok, *save;
-			int k;
-
-			memset(o->part, 0, sizeof(o->part));
-			for (tok = strtok_r(optarg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				for (k = 0; k < 3 && strcmp(tok, part_names[k]); k++)
-					;
-				if (k == 3) {
-					fprintf(stderr, PROG ": --parts takes bw, atomic and ft, not '%s'\n",
-						tok);
-					return -EINVAL;
-				}
-				o->part[k] = true;
-			}
-			if (!o->part[0] && !o->part[1] && !o->part[2]) {
-				fprintf(stderr, PROG ": --parts wants at least one of bw, atomic, ft\n");
-				return -EINVAL;
-			}
-			continue;
-		}
-		case 'C': {
-			char *tok, *save;
-			int k, any = 0;
-
-			memset(o->ft_case, 0, sizeof(o->ft_case));
-			for (tok = strtok_r(optarg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				for (k = 0; k < 3 && strcmp(tok, ft_cases[k].name); k++)
-					;
-				if (k == 3) {
-					fprintf(stderr, PROG ": --cases takes untouched, cpu_resident and pinned_ref, not '%s'\n",
-						tok);
-					return -EINVAL;
-				}
-				o->ft_case[k] = true;
-				any = 1;
-			}
-			if (!any) {
-				fprintf(stderr, PROG ": --cases wants at least one case\n");
-				return -EINVAL;
-			}
-			continue;
-		}
-		case 'r':
-			if ((v = parse_num(optarg, 1, MAX_ROUNDS)) < 0)
-				break;
-			o->rounds = (int)v;
-			continue;
-		default:
+		case 'P':
+			err = set_list(&parts, optarg, o->part);
+			break;
+		case 'C':
+			err = set_list(&cases, optarg, o->ft_case);
+			break;
+		case '?':
 			usage(stderr);
 			return -EINVAL;
+		default:
+			err = set_num(o, c, optarg);
+			if (err)
+				fprintf(stderr, PROG ": bad value '%s' for --%s (see --help for the range)\n",
+					optarg, longopts[idx].name);
+			break;
 		}
-		fprintf(stderr, PROG ": bad value '%s' for --%s (see --help for the range)\n",
-			optarg, longopts[idx].name);
-		return -EINVAL;
+		if (err)
+			return err;
 	}
 	if (optind != argc) {
 		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
@@ -1005,14 +715,12 @@ int main(int argc, char **argv)
 	/* figures and errors stay in order when both go to one file */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&b, 0, sizeof(b));
-	err = open_device(&b, &o);
+	err = setup(&b, &o);
 	if (!err)
-		err = setup_qps(&b);
+		printf("# %s port %u, GID index %d, path MTU %d, page %zu bytes\n", o.dev, b.d.port,
+		       b.d.gid_index, 128 << b.d.mtu, b.d.page);
 	if (!err)
-		printf("# %s port %u, GID index %d, path MTU %d, page %zu bytes\n", o.dev, b.port,
-		       b.gid_index, 128 << b.mtu, b.page_size);
-	if (!err)
-		err = read_counter(&b, "completer_retry_err", &retries);
+		err = rt_counter_get(&b.d, "completer_retry_err", &retries);
 	if (!err && o.part[0])
 		err = bench_bw(&b, &o);
 	if (!err && o.part[1])
@@ -1020,7 +728,7 @@ int main(int argc, char **argv)
 	if (!err && o.part[2])
 		err = bench_first_touch(&b, &o);
 	if (!err)
-		err = read_counter(&b, "completer_retry_err", &retries_end);
+		err = rt_counter_get(&b.d, "completer_retry_err", &retries_end);
 	if (!err) {
 		printf("== the whole run\n");
 		printf("#  requester retransmissions (loopback loses nothing: the responder fell behind)\n");
