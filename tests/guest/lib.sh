@@ -203,6 +203,14 @@ pyverbs_hugepages() {
 	echo 64 >/proc/sys/vm/nr_hugepages
 }
 
+# Run tests/pyverbs/run-suite on rxe0 and its IPv4 RoCE GID, with the
+# suite unpacked once per boot in /run (a boot's /run is new) and reused.
+# args: run-suite options (--baseline, --results, ...)
+run_pyverbs_suite() {
+	/usr/bin/python3 "$PROJECT_DIR/tests/pyverbs/run-suite" --dev rxe0 \
+		--gid "$(rxe_ipv4_gid_index)" --unpacked /run/pyverbs-suite "$@"
+}
+
 # Count the calls of kernel functions while a command runs, with kprobe
 # events. Prints one "function count" line per function; fails when a
 # probe cannot be placed or the command fails.

@@ -4,28 +4,44 @@
 # test that passes with stock and not with msrxe fails this test. Results
 # land in the job directory: pyverbs-stock.txt, pyverbs-msrxe.txt.
 #
-# usage: provider-pyverbs.sh PROVIDER_DIR [-k PATTERN]...
+# --stock-results FILE takes the stock run's results from FILE instead of
+# running the suite with stock again: the results of the pyverbs.suite case
+# (tests/guest/pyverbs.sh) earlier in the same boot, the same command.
+#
+# usage: provider-pyverbs.sh [--stock-results FILE] PROVIDER_DIR [-k PATTERN]...
 . "$(dirname "$0")/provider-lib.sh"
 
-[ $# -ge 1 ] || fail "usage: provider-pyverbs.sh PROVIDER_DIR [-k PATTERN]..."
+usage="usage: provider-pyverbs.sh [--stock-results FILE] PROVIDER_DIR [-k PATTERN]..."
+stock_results=
+if [ "${1:-}" = --stock-results ]; then
+	[ $# -ge 2 ] || fail "$usage"
+	stock_results=$2
+	shift 2
+fi
+[ $# -ge 1 ] || fail "$usage"
 provider_paths "$1"
 shift
-suite=$PROJECT_DIR/tests/pyverbs/run-suite
-gid=$(rxe_ipv4_gid_index)
 pyverbs_hugepages
 
-use_provider stock
-check_pyverbs_provider
-# judged against the committed baseline by the pyverbs.suite test, not here
-/usr/bin/python3 "$suite" --dev rxe0 --gid "$gid" \
-	--baseline "$PROJECT_DIR/tests/pyverbs/baseline.txt" \
-	--results /job/pyverbs-stock.txt "$@" >/job/pyverbs-stock.log 2>&1 || true
-grep -E '^pyverbs: [0-9]+ tests' /job/pyverbs-stock.log || fail "the stock run produced no results (/job/pyverbs-stock.log)"
+if [ -n "$stock_results" ]; then
+	grep -qE '^tests\.' "$stock_results" 2>/dev/null ||
+		fail "no stock results in $stock_results: the pyverbs.suite case must run before this one in the same boot"
+	cp "$stock_results" /job/pyverbs-stock.txt
+	echo "== the stock run: $stock_results (pyverbs.suite, this boot)"
+else
+	use_provider stock
+	check_pyverbs_provider
+	# judged against the committed baseline by the pyverbs.suite test, not here
+	run_pyverbs_suite \
+		--baseline "$PROJECT_DIR/tests/pyverbs/baseline.txt" \
+		--results /job/pyverbs-stock.txt "$@" >/job/pyverbs-stock.log 2>&1 || true
+	grep -E '^pyverbs: [0-9]+ tests' /job/pyverbs-stock.log || fail "the stock run produced no results (/job/pyverbs-stock.log)"
+fi
 
 use_provider ours
 check_pyverbs_provider
 status=0
-/usr/bin/python3 "$suite" --dev rxe0 --gid "$gid" \
+run_pyverbs_suite \
 	--baseline /job/pyverbs-stock.txt \
 	--results /job/pyverbs-msrxe.txt "$@" >/job/pyverbs-msrxe.log 2>&1 || status=$?
 sed -n '/^pyverbs: [0-9]* tests/,$p' /job/pyverbs-msrxe.log
@@ -45,7 +61,7 @@ if [ "$status" != 0 ]; then
 	for t in $regressed; do
 		ok=
 		for try in 1 2; do
-			if /usr/bin/python3 "$suite" --dev rxe0 --gid "$gid" --baseline /job/pyverbs-stock.txt \
+			if run_pyverbs_suite --baseline /job/pyverbs-stock.txt \
 				--results "/job/pyverbs-retry-$try.txt" -k "${t##*.}" >"/job/pyverbs-retry-${t##*.}-$try.log" 2>&1; then
 				ok=yes
 				break

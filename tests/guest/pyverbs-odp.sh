@@ -19,7 +19,6 @@ provider_paths "$1"
 repeat=${2:-50}
 [[ $repeat =~ ^[1-9][0-9]*$ ]] || fail "REPEAT wants a number above 0, not '$repeat'"
 IFS=, read -r -a modes <<<"${3:-virt,iommu}"
-suite=$PROJECT_DIR/tests/pyverbs/run-suite
 not_applicable=$PROJECT_DIR/tests/pyverbs/odp-not-applicable.txt
 repeat_test=tests.test_odp.OdpTestCase.test_odp_async_prefetch_rc_traffic
 pyverbs_hugepages
@@ -30,7 +29,7 @@ failures=()
 run_strict() {
 	local tag=$1 start=$SECONDS rc=0
 	shift
-	/usr/bin/python3 "$suite" --dev rxe0 --gid "$(rxe_ipv4_gid_index)" \
+	run_pyverbs_suite \
 		--baseline "$PROJECT_DIR/tests/pyverbs/baseline.txt" \
 		--results "/job/pyverbs-odp-$tag.txt" \
 		--expect-skips "$not_applicable" --provider "$PROVIDER_NAME" "$@" \

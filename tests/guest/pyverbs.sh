@@ -5,5 +5,5 @@
 . "$(dirname "$0")/lib.sh"
 
 pyverbs_hugepages
-/usr/bin/python3 "$PROJECT_DIR/tests/pyverbs/run-suite" --dev rxe0 --gid "$(rxe_ipv4_gid_index)" \
+run_pyverbs_suite \
 	--baseline "$PROJECT_DIR/tests/pyverbs/baseline.txt" --results /job/pyverbs-results.txt "$@"
