@@ -123,11 +123,64 @@ static_assert((int)IBV_WR_BIND_MW == (int)IB_UVERBS_WR_BIND_MW, "wr opcode BIND_
 static_assert((int)IBV_WR_ATOMIC_WRITE == 15, "wr opcode ATOMIC_WRITE (IB_UVERBS_WR_ATOMIC_WRITE)");
 static_assert(IBV_SEND_INLINE == 8, "send flag INLINE (IB_SEND_INLINE)");
 
-/* rxe ring entries */
+/*
+ * rxe ring entries, as in the uAPI rdma/rdma_user_rxe.h of Linux 6.12 (the
+ * same in 6.1, Debian 12's linux-libc-dev, which the build includes): the
+ * kernel reads the WQEs we write at these offsets, whatever header we saw.
+ */
 static_assert(sizeof(struct rxe_sge) == sizeof(struct ibv_sge), "sge size");
 SIZE(rxe_queue_buf, 384);
+OFF(rxe_queue_buf, log2_elem_size, 0);
+OFF(rxe_queue_buf, index_mask, 4);
 OFF(rxe_queue_buf, producer_index, 128);
 OFF(rxe_queue_buf, consumer_index, 256);
+OFF(rxe_queue_buf, data, 384);
 SIZE(mminfo, 16);
+
+SIZE(rxe_sge, 16);
+OFF(rxe_sge, addr, 0);
+OFF(rxe_sge, length, 8);
+OFF(rxe_sge, lkey, 12);
+
+SIZE(rxe_dma_info, 24);
+OFF(rxe_dma_info, length, 0);
+OFF(rxe_dma_info, resid, 4);
+OFF(rxe_dma_info, num_sge, 12);
+OFF(rxe_dma_info, inline_data, 24);
+OFF(rxe_dma_info, sge, 24);
+
+/* send_wqe.h, post_send.c, wr_ex.c: what wqe_start() clears and we fill */
+SIZE(rxe_send_wr, 144);
+OFF(rxe_send_wr, wr_id, 0);
+OFF(rxe_send_wr, opcode, 12);
+OFF(rxe_send_wr, send_flags, 16);
+OFF(rxe_send_wr, ex.imm_data, 20);
+OFF(rxe_send_wr, ex.invalidate_rkey, 20);
+OFF(rxe_send_wr, wr.rdma.remote_addr, 24);
+OFF(rxe_send_wr, wr.rdma.rkey, 32);
+OFF(rxe_send_wr, wr.atomic.remote_addr, 24);
+OFF(rxe_send_wr, wr.atomic.compare_add, 32);
+OFF(rxe_send_wr, wr.atomic.swap, 40);
+OFF(rxe_send_wr, wr.atomic.rkey, 48);
+OFF(rxe_send_wr, wr.ud.remote_qpn, 24);
+OFF(rxe_send_wr, wr.ud.remote_qkey, 28);
+OFF(rxe_send_wr, wr.ud.ah_num, 36);
+OFF(rxe_send_wr, wr.mw.addr, 24);
+OFF(rxe_send_wr, wr.mw.length, 32);
+OFF(rxe_send_wr, wr.mw.mr_lkey, 40);
+OFF(rxe_send_wr, wr.mw.mw_rkey, 44);
+OFF(rxe_send_wr, wr.mw.rkey, 48);
+OFF(rxe_send_wr, wr.mw.access, 52);
+
+SIZE(rxe_send_wqe, 208);
+OFF(rxe_send_wqe, wr, 0);
+OFF(rxe_send_wqe, iova, 152);
+OFF(rxe_send_wqe, ssn, 176);
+OFF(rxe_send_wqe, dma, 184);
+
+/* post_recv.c */
+SIZE(rxe_recv_wqe, 40);
+OFF(rxe_recv_wqe, wr_id, 0);
+OFF(rxe_recv_wqe, dma, 16);
 /* the discard mark (cq_discard.c) sits in the wc's last, reserved byte */
 static_assert(offsetof(struct ib_uverbs_wc, reserved) == 47, "wc reserved byte");
