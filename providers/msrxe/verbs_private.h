@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The part of libibverbs' private provider ABI (symbol version
- * IBVERBS_PRIVATE_34, rdma-core 44) that this provider uses. Debian does not
- * ship driver.h, so the types and prototypes are declared here, written from
- * the documented member names and order. Layouts are pinned by
- * abi_asserts.c and checked at run time by version_guard.c and device.c.
+ * This header re-declares the layouts of libibverbs' private driver.h as
+ * they are in rdma-core release 44 (symbol version IBVERBS_PRIVATE_34), and
+ * only those: later releases under the same symbol version differ
+ * (version_guard.c says how). Debian does not ship driver.h, so the types
+ * and prototypes this provider uses are written here from the member names
+ * and order of release 44. Layouts are pinned by abi_asserts.c and checked
+ * at run time by version_guard.c and device.c.
  */
 #ifndef MSRXE_VERBS_PRIVATE_H
 #define MSRXE_VERBS_PRIVATE_H

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * rdma-core keeps the private symbol version IBVERBS_PRIVATE_34 across
- * releases whose provider structs differ (v45+ grew verbs_context_ops), so
- * the dynamic linker would happily bind us to a library whose layouts we do
- * not match. Check the real file name of the libibverbs we are bound to
- * against the one we were built for, and refuse loudly on a mismatch.
+ * rdma-core keeps the private symbol version IBVERBS_PRIVATE_34 from
+ * release 44 to 56, but what we share with libibverbs changes under it:
+ * - 45 adds wr_flush to struct ibv_qp_ex, which moves verbs_qp.comp_mask,
+ *   where libibverbs' ibv_qp_to_qp_ex() looks for our VP_QP_EX;
+ * - 54 gives ibv_cmd_reg_dmabuf_mr() a driver command buffer argument,
+ *   which our reg_dmabuf_mr does not pass.
+ * (verbs_context_ops keeps its 76 members in all of them.) The dynamic linker
+ * would bind us to any of those libraries, so check the real file name of
+ * the libibverbs we are bound to against the one we were built for, and
+ * refuse loudly on a mismatch.
  */
 #undef _POSIX_C_SOURCE
 #define _GNU_SOURCE
