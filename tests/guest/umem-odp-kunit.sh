@@ -3,8 +3,16 @@
 # memory figures (printed as a table), and faults against invalidations
 # from two threads for STRESS_SECONDS.
 # usage: umem-odp-kunit.sh [STRESS_SECONDS]    (default 60)
+#        umem-odp-kunit.sh bounce
+# "bounce" runs the suite umem_odp_bounce instead, in a guest booted with
+# swiotlb=force intel_iommu=off: an ODP umem on edu is refused
+# (EOPNOTSUPP), a pinned one is mapped.
 . "$(dirname "$0")/lib.sh"
 
+if [ "${1:-}" = bounce ]; then
+	kunit_run drivers/infiniband/core/umem_odp_kunit.ko umem_odp_bounce odp_bounce_refused
+	exit 0
+fi
 seconds=${1:-60}
 [[ $seconds =~ ^[0-9]+$ ]] || fail "STRESS_SECONDS wants a number, not '$seconds'"
 KUNIT_PARAMS="stress_seconds=$seconds" kunit_run drivers/infiniband/core/umem_odp_kunit.ko \

@@ -96,6 +96,40 @@ static int reg_refused(struct rt_dev *d, struct rt_region *b)
 	return 0;
 }
 
+/*
+ * Persistence (IB_UVERBS_ACCESS_FLUSH_PERSISTENT, 1 << 9; libibverbs 44 has
+ * no name for it) is proven at registration, page by page, for a pinned MR
+ * (rxe refuses memory that is not pmem): an ODP MR, whose pages come later,
+ * must be refused as the pinned MR over the same memory is.
+ */
+static int reg_persistent_refused(struct rt_dev *d, struct rt_region *b)
+{
+	const int persistent = 1 << 9;
+	struct ibv_mr *mr;
+	int pinned_err;
+
+	errno = 0;
+	mr = ibv_reg_mr(d->pd, b->addr, b->len, PINNED_RW | persistent);
+	if (mr) {
+		ibv_dereg_mr(mr);
+		return rt_fail(d, -EIO, "ibv_reg_mr(FLUSH_PERSISTENT) of anonymous memory, pinned, succeeded: it is not pmem");
+	}
+	pinned_err = errno;
+	errno = 0;
+	mr = ibv_reg_mr(d->pd, b->addr, b->len, ODP_RW | persistent);
+	if (mr) {
+		ibv_dereg_mr(mr);
+		return rt_fail(d, -EIO, "ibv_reg_mr(ON_DEMAND | FLUSH_PERSISTENT) succeeded; pinned, the same memory is refused with %s",
+			       strerrorname_np(pinned_err));
+	}
+	if (errno != pinned_err)
+		return rt_fail(d, -EIO, "ibv_reg_mr(ON_DEMAND | FLUSH_PERSISTENT) failed with %s, pinned with %s",
+			       strerrorname_np(errno), strerrorname_np(pinned_err));
+	rt_ok(d, "ibv_reg_mr(FLUSH_PERSISTENT) of anonymous memory: %s, ODP and pinned",
+	      strerrorname_np(pinned_err));
+	return 0;
+}
+
 /* ODP MRs over unmapped memory register: nothing is faulted at registration */
 static int reg_unmapped(struct rt_dev *d, struct bad_ctx *c)
 {
@@ -308,6 +342,8 @@ int cmd_bad_input(struct rt_dev *d, const struct options *o)
 	err = rt_region_map(d, &c.b, 4 * d->page);
 	if (!err)
 		err = reg_refused(d, &c.b);
+	if (!err)
+		err = reg_persistent_refused(d, &c.b);
 	if (!err)
 		err = reg_unmapped(d, &c);
 	if (!err) {
