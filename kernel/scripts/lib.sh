@@ -17,9 +17,13 @@ say() {
 	echo "kernel: $*"
 }
 
+# The cover letter: kept with the series, never applied
+COVER_LETTER=0000-cover-letter.patch
+
 # Patches of the series, in the order they are applied.
 series_patches() {
-	find "$KERNEL_DIR/patches" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
+	find "$KERNEL_DIR/patches" -maxdepth 1 -name '*.patch' ! -name "$COVER_LETTER" |
+		LC_ALL=C sort
 }
 
 # A fingerprint of the whole series: changes when any patch changes.
