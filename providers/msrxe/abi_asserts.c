@@ -113,8 +113,9 @@ SAME_OFF(ibv_wc, pkey_index, ib_uverbs_wc, pkey_index);
 SAME_OFF(ibv_wc, slid, ib_uverbs_wc, slid);
 SAME_OFF(ibv_wc, sl, ib_uverbs_wc, sl);
 SAME_OFF(ibv_wc, dlid_path_bits, ib_uverbs_wc, dlid_path_bits);
-static_assert(IBV_WC_GRH == 1, "wc_flags GRH (IB_WC_GRH)");
-static_assert(IBV_WC_WITH_IMM == 2, "wc_flags WITH_IMM");
+/* msrxe_wc_flags() passes these two through as they are */
+static_assert(IBV_WC_GRH == MSRXE_IB_WC_GRH, "wc_flags GRH (IB_WC_GRH)");
+static_assert(IBV_WC_WITH_IMM == MSRXE_IB_WC_WITH_IMM, "wc_flags WITH_IMM");
 static_assert((int)IBV_WC_BIND_MW == (int)IB_UVERBS_WC_BIND_MW, "wc opcode BIND_MW");
 
 /* the WQE opcode field takes ibv_wr_opcode values as they are */

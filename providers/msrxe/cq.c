@@ -2,7 +2,8 @@
 /*
  * Completion queues. rxe writes struct ib_uverbs_wc entries into a ring
  * mapped from the kernel; its layout equals struct ibv_wc (abi_asserts.c),
- * so polling is a copy and a consumer-index store.
+ * so polling is a copy, the flags translated (msrxe_wc_flags), and a
+ * consumer-index store.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -121,8 +122,10 @@ int msrxe_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)
 	for (n = 0; n < ne && !ring_empty_at(q, cons); cons = ring_step(q, cons)) {
 		const struct ib_uverbs_wc *src = ring_slot(q, cons);
 
-		if (src->reserved != MSRXE_WC_DISCARDED)
-			memcpy(&wc[n++], src, sizeof(wc[0]));
+		if (src->reserved == MSRXE_WC_DISCARDED)
+			continue;
+		memcpy(&wc[n], src, sizeof(wc[0]));
+		wc[n++].wc_flags = msrxe_wc_flags(src->wc_flags);
 	}
 	if (cons != ring_my_cons(q))
 		ring_publish_cons(q, cons);

@@ -93,7 +93,7 @@ static uint32_t read_src_qp(struct ibv_cq_ex *c)
 
 static unsigned int read_wc_flags(struct ibv_cq_ex *c)
 {
-	return CUR(c)->wc_flags;
+	return msrxe_wc_flags(CUR(c)->wc_flags);
 }
 
 static uint32_t read_slid(struct ibv_cq_ex *c)

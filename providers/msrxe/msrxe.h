@@ -148,6 +148,25 @@ int msrxe_destroy_srq(struct ibv_srq *srq);
 int msrxe_post_srq_recv(struct ibv_srq *srq, struct ibv_recv_wr *wr,
 			struct ibv_recv_wr **bad);
 
+/*
+ * rxe writes the kernel's enum ib_wc_flags (include/rdma/ib_verbs.h, not a
+ * uAPI) into ib_uverbs_wc.wc_flags as they are; ibv_wc_flags number them
+ * differently from bit 2 on.
+ */
+#define MSRXE_IB_WC_GRH (1u << 0)
+#define MSRXE_IB_WC_WITH_IMM (1u << 1)
+#define MSRXE_IB_WC_WITH_INVALIDATE (1u << 2)
+#define MSRXE_IB_WC_IP_CSUM_OK (1u << 3)
+/* WITH_SMAC, WITH_VLAN, WITH_NETWORK_HDR_TYPE (bits 4-6): no ibv_wc flag */
+
+static inline unsigned int msrxe_wc_flags(uint32_t kflags)
+{
+	/* GRH and WITH_IMM have the same bits in both (abi_asserts.c) */
+	return (kflags & (MSRXE_IB_WC_GRH | MSRXE_IB_WC_WITH_IMM)) |
+	       (kflags & MSRXE_IB_WC_WITH_INVALIDATE ? IBV_WC_WITH_INV : 0) |
+	       (kflags & MSRXE_IB_WC_IP_CSUM_OK ? IBV_WC_IP_CSUM_OK : 0);
+}
+
 /* cq_discard.c: a mark in ib_uverbs_wc.reserved (the kernel writes 0) */
 #define MSRXE_WC_DISCARDED 0xd5
 void msrxe_cq_discard_qp(struct ibv_qp *qp);

@@ -23,6 +23,8 @@ provider_paths() {
 	MSRXE_PROBE=$PROVIDER_DIR/tests/msrxe_probe
 	# shellcheck disable=SC2034 # used by provider-bad-input.sh
 	MSRXE_BAD_INPUT=$PROVIDER_DIR/tests/msrxe_bad_input
+	# shellcheck disable=SC2034 # used by provider-wc-flags.sh
+	MSRXE_WC_FLAGS=$PROVIDER_DIR/tests/msrxe_wc_flags
 	[ -f "$MSRXE_LIB" ] || fail "no $MSRXE_LIB: build the providers first"
 	[ -x "$MSRXE_PROBE" ] || fail "no $MSRXE_PROBE: build the providers first"
 	[ -d /run/libibverbs.d.orig ] || cp -a "$VERBS_CONF" /run/libibverbs.d.orig
