@@ -4,6 +4,7 @@
  * rings itself when a packet arrives, so no doorbell is needed.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "msrxe.h"
@@ -14,10 +15,15 @@ static int post_one(struct msrxe_wq *rq, uint32_t prod,
 {
 	struct rxe_queue_buf *q = rq->ring.buf;
 	struct rxe_recv_wqe *wqe;
-	uint32_t length = 0;
+	uint64_t length = 0;
 	int i;
 
 	if (wr->num_sge < 0 || (uint32_t)wr->num_sge > rq->max_sge)
+		return EINVAL;
+	/* the WQE's length is 32 bits, as in post_send */
+	for (i = 0; i < wr->num_sge; i++)
+		length += wr->sg_list[i].length;
+	if (length > UINT32_MAX)
 		return EINVAL;
 	if (ring_full_at(q, prod))
 		return ENOMEM;
@@ -28,10 +34,9 @@ static int post_one(struct msrxe_wq *rq, uint32_t prod,
 		wqe->dma.sge[i].addr = wr->sg_list[i].addr;
 		wqe->dma.sge[i].length = wr->sg_list[i].length;
 		wqe->dma.sge[i].lkey = wr->sg_list[i].lkey;
-		length += wr->sg_list[i].length;
 	}
-	wqe->dma.length = length;
-	wqe->dma.resid = length;
+	wqe->dma.length = (uint32_t)length;
+	wqe->dma.resid = (uint32_t)length;
 	wqe->dma.num_sge = (uint32_t)wr->num_sge;
 	return 0;
 }

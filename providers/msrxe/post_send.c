@@ -29,16 +29,11 @@ int msrxe_ring_doorbell(struct ibv_qp *qp)
 	return 0;
 }
 
-static int is_atomic(enum ibv_wr_opcode op)
-{
-	return op == IBV_WR_ATOMIC_CMP_AND_SWP ||
-	       op == IBV_WR_ATOMIC_FETCH_AND_ADD;
-}
-
 static int check_wr(const struct msrxe_qp *qp, const struct ibv_send_wr *wr,
 		    uint64_t length)
 {
 	enum ibv_qp_type type = qp->vqp.qp.qp_type;
+	uint64_t remote_addr;
 
 	if (wr->num_sge < 0 || (uint32_t)wr->num_sge > qp->sq.max_sge)
 		return EINVAL;
@@ -46,20 +41,20 @@ static int check_wr(const struct msrxe_qp *qp, const struct ibv_send_wr *wr,
 		return EINVAL;
 	if ((wr->send_flags & IBV_SEND_INLINE) && length > qp->sq.max_inline)
 		return EINVAL;
-	if (is_atomic(wr->opcode) &&
-	    (length < 8 || (wr->wr.atomic.remote_addr & 7)))
-		return EINVAL;
-	if (wr->opcode == IBV_WR_ATOMIC_WRITE &&
-	    (wr->num_sge != 1 || length != 8 || (wr->wr.rdma.remote_addr & 7)))
+	/* atomic write's payload is copied into the WQE from one SGE */
+	if (wr->opcode == IBV_WR_ATOMIC_WRITE && wr->num_sge != 1)
 		return EINVAL;
 	if (wr->opcode == IBV_WR_BIND_MW &&
 	    (length || wr->num_sge || !wr->bind_mw.mw ||
 	     !wr->bind_mw.bind_info.mr ||
 	     (type != IBV_QPT_RC && type != IBV_QPT_UC)))
 		return EINVAL;
-	if (type == IBV_QPT_UD && !wr->wr.ud.ah)
-		return EINVAL;
-	return 0;
+	remote_addr = wr->opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
+			      wr->opcode == IBV_WR_ATOMIC_FETCH_AND_ADD ?
+			      wr->wr.atomic.remote_addr :
+			      wr->wr.rdma.remote_addr;
+	return check_send_target(type, wr->opcode, remote_addr, length,
+				 wr->wr.ud.ah != NULL);
 }
 
 static void fill_data(struct rxe_send_wqe *wqe, const struct ibv_send_wr *wr,

@@ -3,9 +3,38 @@
 #ifndef MSRXE_SEND_WQE_H
 #define MSRXE_SEND_WQE_H
 
+#include <errno.h>
 #include <string.h>
 
 #include "msrxe.h"
+
+/*
+ * What ibv_post_send and the ibv_wr_* builders both refuse (EINVAL): an
+ * atomic needs an 8-byte aligned remote address and 8 local bytes (at
+ * least 8 for compare-swap and fetch-add, exactly 8 for atomic write), and
+ * a UD send needs an AH.
+ */
+static inline int check_send_target(enum ibv_qp_type type, uint32_t opcode,
+				    uint64_t remote_addr, uint64_t length,
+				    int has_ah)
+{
+	switch (opcode) {
+	case IBV_WR_ATOMIC_CMP_AND_SWP:
+	case IBV_WR_ATOMIC_FETCH_AND_ADD:
+		if (length < 8 || (remote_addr & 7))
+			return EINVAL;
+		break;
+	case IBV_WR_ATOMIC_WRITE:
+		if (length != 8 || (remote_addr & 7))
+			return EINVAL;
+		break;
+	default:
+		break;
+	}
+	if (type == IBV_QPT_UD && !has_ah)
+		return EINVAL;
+	return 0;
+}
 
 /* Start a WQE: clear the fixed part, set what every opcode has. */
 static inline void wqe_start(struct msrxe_qp *qp, struct rxe_send_wqe *wqe,

@@ -12,6 +12,21 @@
 #include "ring.h"
 #include "send_wqe.h"
 
+/*
+ * The WQE the last builder started is complete (a new one starts, or the
+ * batch ends): check it as ibv_post_send checks a WR.
+ */
+static void wr_finish(struct msrxe_qp *qp)
+{
+	const struct rxe_send_wqe *w = qp->wr_cur;
+
+	if (w && !qp->wr_err)
+		qp->wr_err = check_send_target(qp->vqp.qp.qp_type, w->wr.opcode,
+					       w->iova, w->dma.length,
+					       w->wr.wr.ud.ah_num != 0);
+	qp->wr_cur = NULL;
+}
+
 /* Claim the next slot for a new WQE, or record why not. */
 static struct rxe_send_wqe *wr_new(struct ibv_qp_ex *ibqp, uint32_t opcode)
 {
@@ -19,7 +34,7 @@ static struct rxe_send_wqe *wr_new(struct ibv_qp_ex *ibqp, uint32_t opcode)
 	struct rxe_queue_buf *q = qp->sq.ring.buf;
 	struct rxe_send_wqe *wqe;
 
-	qp->wr_cur = NULL;
+	wr_finish(qp);
 	if (qp->wr_err)
 		return NULL;
 	if (ring_full_at(q, qp->wr_next)) {
@@ -246,8 +261,10 @@ static void wr_start(struct ibv_qp_ex *ibqp)
 static int wr_complete(struct ibv_qp_ex *ibqp)
 {
 	struct msrxe_qp *qp = qpex_to_mqp(ibqp);
-	int err = qp->wr_err;
+	int err;
 
+	wr_finish(qp);
+	err = qp->wr_err;
 	if (!err) {
 		ring_publish_prod(qp->sq.ring.buf, qp->wr_next);
 		err = msrxe_ring_doorbell(&qp->vqp.qp);

@@ -6,9 +6,10 @@
  *
  * usage: msrxe_bad_input DEVICE [msrxe|rxe]
  * Prints one line per case: "case NAME: error ERRNO_NAME", "case NAME: OK"
- * (unexpected success) or "case NAME: CRASH signal N". With a provider
- * name, also checks that provider is the one mapped. Exit 1 when any case
- * succeeded or crashed.
+ * (unexpected success), "case NAME: error E, expected F" (a case that
+ * names its errno) or "case NAME: CRASH signal N". With a provider name,
+ * also checks that provider is the one mapped. Exit 1 when any case
+ * succeeded, failed with another errno than its own, or crashed.
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include <infiniband/verbs.h>
 
+#include "qp_connect.h"
 #include "which_provider.h"
 
 struct fixture {
@@ -334,11 +336,129 @@ static int wr_api_sge_list_too_long(struct fixture *f)
 	return err != 0;
 }
 
+/* An RC QP in INIT (takes receives) with two receive SGEs. */
+static struct ibv_qp *init_qp(struct fixture *f)
+{
+	struct ibv_qp_init_attr a = {
+		.send_cq = f->cq, .recv_cq = f->cq, .qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 2 },
+	};
+	struct ibv_qp *qp = ibv_create_qp(f->pd, &a);
+
+	if (qp && test_qp_init(qp))
+		return NULL;
+	return qp;
+}
+
+/* 2 x 2 GiB: the sum wraps a 32-bit length to 0 */
+static int post_recv_sge_length_wraps(struct fixture *f)
+{
+	struct ibv_sge sge[2] = {
+		{ (uintptr_t)f->buf, 0x80000000u, f->mr->lkey },
+		{ (uintptr_t)f->buf, 0x80000000u, f->mr->lkey },
+	};
+	struct ibv_recv_wr wr = { .sg_list = sge, .num_sge = 2 }, *bad;
+	struct ibv_qp *qp = init_qp(f);
+
+	if (!qp)
+		return 0;
+	return FAILS_INT(errno = ibv_post_recv(qp, &wr, &bad));
+}
+
+/*
+ * An extended QP in RTS (an RC QP connected to itself), so that a batch
+ * the provider lets through reaches the kernel and succeeds.
+ */
+static struct ibv_qp_ex *rts_qp_ex(struct fixture *f, enum ibv_qp_type type,
+				   uint64_t ops)
+{
+	struct ibv_qp_init_attr_ex a = {
+		.send_cq = f->cq, .recv_cq = f->cq, .qp_type = type,
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+		.pd = f->pd, .send_ops_flags = ops,
+	};
+	struct ibv_qp *qp = ibv_create_qp_ex(f->ctx, &a);
+	struct test_gid g;
+
+	if (!qp || test_find_gid(f->ctx, &g) ||
+	    (errno = test_qp_rts(qp, qp->qp_num, &g)))
+		return NULL;
+	return ibv_qp_to_qp_ex(qp);
+}
+
+/* wr_complete's answer; the SQ lock must be free again afterwards */
+static int wr_batch_fails(struct ibv_qp_ex *qpx)
+{
+	int err = ibv_wr_complete(qpx);
+
+	ibv_wr_start(qpx);
+	ibv_wr_abort(qpx);
+	errno = err;
+	return err != 0;
+}
+
+static int wr_api_misaligned_atomic(struct fixture *f)
+{
+	struct ibv_qp_ex *qpx = rts_qp_ex(f, IBV_QPT_RC,
+					  IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD);
+
+	if (!qpx)
+		return 0;
+	ibv_wr_start(qpx);
+	ibv_wr_atomic_fetch_add(qpx, f->mr->rkey, (uintptr_t)f->buf + 3, 1);
+	ibv_wr_set_sge(qpx, f->mr->lkey, (uintptr_t)f->buf, 8);
+	return wr_batch_fails(qpx);
+}
+
+static int wr_api_atomic_short_sge(struct fixture *f)
+{
+	struct ibv_qp_ex *qpx = rts_qp_ex(f, IBV_QPT_RC,
+					  IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP);
+
+	if (!qpx)
+		return 0;
+	ibv_wr_start(qpx);
+	ibv_wr_atomic_cmp_swp(qpx, f->mr->rkey, (uintptr_t)f->buf, 0, 1);
+	ibv_wr_set_sge(qpx, f->mr->lkey, (uintptr_t)f->buf, 4);
+	return wr_batch_fails(qpx);
+}
+
+static int wr_api_misaligned_atomic_write(struct fixture *f)
+{
+	static const uint64_t data = 1;
+	struct ibv_qp_ex *qpx = rts_qp_ex(f, IBV_QPT_RC,
+					  IBV_QP_EX_WITH_ATOMIC_WRITE);
+
+	if (!qpx)
+		return 0;
+	ibv_wr_start(qpx);
+	ibv_wr_atomic_write(qpx, f->mr->rkey, (uintptr_t)f->buf + 4, &data);
+	return wr_batch_fails(qpx);
+}
+
+/* a UD send whose builder was never given an address */
+static int wr_api_ud_without_ah(struct fixture *f)
+{
+	struct ibv_qp_ex *qpx = rts_qp_ex(f, IBV_QPT_UD, IBV_QP_EX_WITH_SEND);
+
+	if (!qpx)
+		return 0;
+	ibv_wr_start(qpx);
+	ibv_wr_send(qpx);
+	ibv_wr_set_sge(qpx, f->mr->lkey, (uintptr_t)f->buf, 64);
+	return wr_batch_fails(qpx);
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct fixture *f);
+	int expect; /* the errno it must fail with; 0: any */
 } cases[] = {
-#define CASE(fn) { #fn, fn }
+#define CASE(fn) { #fn, fn, 0 }
+#define CASE_ERRNO(fn, e) { #fn, fn, e }
 	CASE(reg_mr_bad_address),
 	CASE(reg_mr_remote_write_without_local),
 	CASE(reg_mr_odp_zero_length),
@@ -370,10 +490,19 @@ static const struct {
 	CASE(modify_srq_limit_above_max),
 	CASE(bind_mw_no_mr),
 	CASE(wr_api_sge_list_too_long),
+	CASE_ERRNO(post_recv_sge_length_wraps, EINVAL),
+	CASE_ERRNO(wr_api_misaligned_atomic, EINVAL),
+	CASE_ERRNO(wr_api_atomic_short_sge, EINVAL),
+	CASE_ERRNO(wr_api_misaligned_atomic_write, EINVAL),
+	CASE_ERRNO(wr_api_ud_without_ah, EINVAL),
+#undef CASE_ERRNO
 #undef CASE
 };
 
-/* Child: 0 = failed as it should, 1 = succeeded, 3 = fixture failed. */
+/*
+ * Child: 0 = failed as it should, 1 = succeeded or failed with another
+ * errno than the case names, 3 = fixture failed.
+ */
 static int child(int i)
 {
 	static struct fixture f;
@@ -386,6 +515,12 @@ static int child(int i)
 	errno = 0;
 	if (!cases[i].run(&f)) {
 		printf("case %s: OK (should have failed)\n", cases[i].name);
+		return 1;
+	}
+	if (cases[i].expect && errno != cases[i].expect) {
+		printf("case %s: error %s, expected %s\n", cases[i].name,
+		       errno ? strerrorname_np(errno) : "(errno not set)",
+		       strerrorname_np(cases[i].expect));
 		return 1;
 	}
 	printf("case %s: error %s\n", cases[i].name,

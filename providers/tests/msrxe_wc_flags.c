@@ -32,9 +32,9 @@
 #include <arpa/inet.h>
 #include <infiniband/verbs.h>
 
+#include "qp_connect.h"
 #include "which_provider.h"
 
-#define PORT 1
 #define MSG_LEN 16
 #define TIMEOUT_S 20
 
@@ -49,8 +49,7 @@ struct fixture {
 	struct ibv_cq *scq;     /* both QPs' sends, the sender's receives */
 	struct ibv_cq_ex *rcq;  /* the receiver's receives */
 	struct ibv_qp *snd, *rcv;
-	union ibv_gid gid;
-	int gid_index;
+	struct test_gid gid;
 	char buf[3 * 4096];     /* the receiver's MW window, send, receive */
 };
 
@@ -77,67 +76,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int find_gid(struct fixture *f)
-{
-	static const uint8_t v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
-	struct ibv_port_attr pa;
-	struct ibv_gid_entry e;
-	int i;
-
-	if (ibv_query_port(f->ctx, PORT, &pa))
-		return -1;
-	for (i = 0; i < pa.gid_tbl_len; i++) {
-		if (ibv_query_gid_ex(f->ctx, PORT, (uint32_t)i, &e, 0))
-			continue;
-		if (e.gid_type == IBV_GID_TYPE_ROCE_V2 &&
-		    !memcmp(e.gid.raw, v4_prefix, sizeof(v4_prefix))) {
-			f->gid = e.gid;
-			f->gid_index = i;
-			return 0;
-		}
-	}
-	errno = ENOENT;
-	return -1;
-}
-
-static int to_rts(struct fixture *f, struct ibv_qp *qp, uint32_t dest_qpn)
-{
-	struct ibv_qp_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_INIT;
-	a.port_num = PORT;
-	a.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-				      IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = IBV_MTU_1024;
-	a.dest_qp_num = dest_qpn;
-	a.max_dest_rd_atomic = 1;
-	a.min_rnr_timer = 1;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.grh.dgid = f->gid;
-	a.ah_attr.grh.sgid_index = (uint8_t)f->gid_index;
-	a.ah_attr.grh.hop_limit = 64;
-	a.ah_attr.port_num = PORT;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-				      IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-				      IBV_QP_MAX_DEST_RD_ATOMIC |
-				      IBV_QP_MIN_RNR_TIMER))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.max_rd_atomic = 1;
-	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
-					     IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-					     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
 }
 
 static struct ibv_qp *make_qp(struct fixture *f, struct ibv_cq *rcq)
@@ -169,7 +107,7 @@ static int setup(struct fixture *f, const char *dev)
 			f->ctx = ibv_open_device(list[i]);
 	if (list)
 		ibv_free_device_list(list);
-	if (!f->ctx || find_gid(f))
+	if (!f->ctx || test_find_gid(f->ctx, &f->gid))
 		return -1;
 	f->pd = ibv_alloc_pd(f->ctx);
 	if (!f->pd)
@@ -184,8 +122,10 @@ static int setup(struct fixture *f, const char *dev)
 	f->rcv = make_qp(f, ibv_cq_ex_to_cq(f->rcq));
 	if (!f->snd || !f->rcv)
 		return -1;
-	if (to_rts(f, f->snd, f->rcv->qp_num) ||
-	    to_rts(f, f->rcv, f->snd->qp_num))
+	errno = test_qp_rts(f->snd, f->rcv->qp_num, &f->gid);
+	if (!errno)
+		errno = test_qp_rts(f->rcv, f->snd->qp_num, &f->gid);
+	if (errno)
 		return -1;
 	return 0;
 }
