@@ -36,10 +36,10 @@ static int cq_attach_ring(struct msrxe_cq *cq, int cmd_fd,
 {
 	int err = msrxe_ring_map(&cq->ring, cmd_fd, mi);
 
-	if (!err && (1u << cq->ring.buf->log2_elem_size) <
-			    sizeof(struct ib_uverbs_wc)) {
-		msrxe_ring_unmap(&cq->ring);
-		err = EPROTO;
+	if (!err) {
+		err = msrxe_ring_check(&cq->ring, sizeof(struct ib_uverbs_wc));
+		if (err)
+			msrxe_ring_unmap(&cq->ring);
 	}
 	if (err) {
 		ibv_cmd_destroy_cq(&cq->vcq.cq);
@@ -117,6 +117,11 @@ int msrxe_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)
 	int n;
 
 	pthread_spin_lock(&cq->lock);
+	if (cq->ring.err) {
+		pthread_spin_unlock(&cq->lock);
+		errno = cq->ring.err;
+		return -1;
+	}
 	q = cq->ring.buf;
 	cons = ring_my_cons(q);
 	for (n = 0; n < ne && !ring_empty_at(q, cons); cons = ring_step(q, cons)) {
@@ -138,18 +143,26 @@ int msrxe_resize_cq(struct ibv_cq *ibcq, int cqe)
 	struct msrxe_cq *cq = to_mcq(ibcq);
 	struct resize_cq_resp resp;
 	struct ibv_resize_cq cmd;
+	struct msrxe_ring res;
 	int err;
 
+	if (cqe <= 0)
+		return EINVAL;
 	memset(&resp, 0, sizeof(resp));
 	pthread_spin_lock(&cq->lock);
+	err = msrxe_ring_reserve(&res, &cq->ring, (uint32_t)cqe);
+	if (err)
+		goto out;
 	err = ibv_cmd_resize_cq(ibcq, cqe, &cmd, sizeof(cmd), &resp.ibv_resp,
 				sizeof(resp));
-	if (!err) {
-		/* the kernel moved the entries into a new ring */
-		msrxe_ring_unmap(&cq->ring);
-		err = msrxe_ring_map(&cq->ring, ibcq->context->cmd_fd,
-				     &resp.drv.mi);
+	if (err) {
+		msrxe_ring_unmap(&res);
+		goto out;
 	}
+	/* the kernel moved the entries into a new ring */
+	err = msrxe_ring_replace(&cq->ring, &res, ibcq->context->cmd_fd,
+				 &resp.drv.mi, sizeof(struct ib_uverbs_wc));
+out:
 	pthread_spin_unlock(&cq->lock);
 	return err;
 }

@@ -35,6 +35,10 @@ static int start_poll(struct ibv_cq_ex *ibcq, struct ibv_poll_cq_attr *attr)
 	if (attr->comp_mask)
 		return EINVAL;
 	pthread_spin_lock(&cq->lock);
+	if (cq->ring.err) {
+		pthread_spin_unlock(&cq->lock);
+		return cq->ring.err;
+	}
 	cq->next = ring_my_cons(cq->ring.buf);
 	if (load_entry(cq)) {
 		/* give back any discarded entries skipped on the way */

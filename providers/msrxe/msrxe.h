@@ -24,6 +24,8 @@ struct msrxe_context {
 struct msrxe_ring {
 	struct rxe_queue_buf *buf;
 	size_t map_size;
+	/* nonzero: the kernel moved to a ring we could not map (ring.c) */
+	int err;
 };
 
 struct msrxe_cq {
@@ -98,6 +100,25 @@ static inline struct msrxe_ah *to_mah(struct ibv_ah *ah)
 int msrxe_ring_map(struct msrxe_ring *ring, int cmd_fd,
 		   const struct mminfo *mi);
 void msrxe_ring_unmap(struct msrxe_ring *ring);
+int msrxe_ring_check(const struct msrxe_ring *ring, size_t min_elem);
+int msrxe_ring_reserve(struct msrxe_ring *res, const struct msrxe_ring *old,
+		       uint32_t num_elem);
+int msrxe_ring_replace(struct msrxe_ring *ring, struct msrxe_ring *res,
+		       int cmd_fd, const struct mminfo *mi, size_t min_elem);
+
+/* The smallest slots a work queue can have for its limits. */
+static inline size_t msrxe_recv_wqe_size(uint32_t max_sge)
+{
+	return sizeof(struct rxe_recv_wqe) + max_sge * sizeof(struct rxe_sge);
+}
+
+static inline size_t msrxe_send_wqe_size(uint32_t max_sge, uint32_t max_inline)
+{
+	size_t sges = max_sge * sizeof(struct rxe_sge);
+
+	return sizeof(struct rxe_send_wqe) +
+	       (sges > max_inline ? sges : max_inline);
+}
 
 /* device_query.c */
 int msrxe_query_device_ex(struct ibv_context *ctx,

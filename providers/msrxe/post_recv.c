@@ -48,6 +48,12 @@ int msrxe_post_recv_list(struct msrxe_wq *rq, struct ibv_recv_wr *wr,
 	int err = 0;
 
 	pthread_spin_lock(&rq->lock);
+	if (rq->ring.err) {
+		/* an SRQ whose resize we could not follow */
+		pthread_spin_unlock(&rq->lock);
+		*bad = wr;
+		return rq->ring.err;
+	}
 	prod = ring_my_prod(rq->ring.buf);
 	for (; wr; wr = wr->next) {
 		err = post_one(rq, prod, wr);

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Mapping the rings that rxe exposes through the uverbs file. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include <errno.h>
+#include <stdint.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "msrxe.h"
 
@@ -17,6 +20,7 @@ int msrxe_ring_map(struct msrxe_ring *ring, int cmd_fd, const struct mminfo *mi)
 		return errno;
 	ring->buf = p;
 	ring->map_size = mi->size;
+	ring->err = 0;
 	return 0;
 }
 
@@ -26,4 +30,110 @@ void msrxe_ring_unmap(struct msrxe_ring *ring)
 		munmap(ring->buf, ring->map_size);
 	ring->buf = NULL;
 	ring->map_size = 0;
+}
+
+/*
+ * Can we use the ring the kernel handed us: a power of two of slots of at
+ * least min_elem bytes each, all inside the mapping? EPROTO if not.
+ */
+int msrxe_ring_check(const struct msrxe_ring *ring, size_t min_elem)
+{
+	const struct rxe_queue_buf *q = ring->buf;
+	uint64_t slots = (uint64_t)q->index_mask + 1;
+
+	if (q->log2_elem_size >= 32 ||
+	    ((uint64_t)1 << q->log2_elem_size) < min_elem)
+		return EPROTO;
+	if (slots & (slots - 1))
+		return EPROTO;
+	if (sizeof(*q) + (slots << q->log2_elem_size) > ring->map_size)
+		return EPROTO;
+	return 0;
+}
+
+/*
+ * A resize switches the kernel to its new ring before we can map that, so
+ * the address space for the mapping is reserved first: if that fails the
+ * object still runs on its old ring. The size is rxe's (rxe_queue_init):
+ * num_elem + 1 slots rounded up to a power of two, of the old ring's
+ * element size, after the header, in whole pages.
+ */
+int msrxe_ring_reserve(struct msrxe_ring *res, const struct msrxe_ring *old,
+		       uint32_t num_elem)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t slots = 1, size;
+	void *p;
+
+	while (slots < (uint64_t)num_elem + 1)
+		slots <<= 1;
+	size = sizeof(struct rxe_queue_buf) +
+	       (slots << old->buf->log2_elem_size);
+	size = (size + page - 1) & ~(page - 1);
+	p = mmap(NULL, (size_t)size, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	res->buf = p;
+	res->map_size = (size_t)size;
+	res->err = 0;
+	return 0;
+}
+
+/* Map the kernel's new ring over the reservation, which it consumes. */
+static int map_reserved(struct msrxe_ring *ring, struct msrxe_ring *res,
+			int cmd_fd, const struct mminfo *mi)
+{
+	void *p;
+	int err;
+
+	if (mi->size > res->map_size) {
+		/* larger than rxe_queue_init makes it: map it anywhere */
+		msrxe_ring_unmap(res);
+		return msrxe_ring_map(ring, cmd_fd, mi);
+	}
+	if (!mi->size) {
+		msrxe_ring_unmap(res);
+		return EPROTO;
+	}
+	p = mmap(res->buf, mi->size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, cmd_fd, (off_t)mi->offset);
+	if (p == MAP_FAILED) {
+		err = errno;
+		msrxe_ring_unmap(res);
+		return err;
+	}
+	if (res->map_size > mi->size)
+		munmap((char *)p + mi->size, res->map_size - mi->size);
+	ring->buf = p;
+	ring->map_size = mi->size;
+	res->buf = NULL;
+	res->map_size = 0;
+	return 0;
+}
+
+/*
+ * Move a resized object to the ring the kernel made, mapped into res. If
+ * that fails the kernel no longer uses the old ring: it stays mapped, so
+ * that nothing touches freed memory, and ring->err makes every later poll
+ * and post fail; a resize that succeeds clears it.
+ */
+int msrxe_ring_replace(struct msrxe_ring *ring, struct msrxe_ring *res,
+		       int cmd_fd, const struct mminfo *mi, size_t min_elem)
+{
+	struct msrxe_ring new = { 0 };
+	int err = map_reserved(&new, res, cmd_fd, mi);
+
+	if (!err) {
+		err = msrxe_ring_check(&new, min_elem);
+		if (err)
+			msrxe_ring_unmap(&new);
+	}
+	if (err) {
+		ring->err = err;
+		return err;
+	}
+	msrxe_ring_unmap(ring);
+	*ring = new;
+	return 0;
 }

@@ -22,6 +22,12 @@ static struct ibv_srq *srq_finish(struct msrxe_srq *srq, int cmd_fd,
 {
 	int err = msrxe_ring_map(&srq->rq.ring, cmd_fd, &resp->drv.mi);
 
+	if (!err) {
+		err = msrxe_ring_check(&srq->rq.ring,
+				       msrxe_recv_wqe_size(max_sge));
+		if (err)
+			msrxe_ring_unmap(&srq->rq.ring);
+	}
 	if (err) {
 		ibv_cmd_destroy_srq(&srq->vsrq.srq);
 		free(srq);
@@ -89,17 +95,27 @@ int msrxe_modify_srq(struct ibv_srq *ibsrq, struct ibv_srq_attr *attr,
 	struct msrxe_srq *srq = to_msrq(ibsrq);
 	struct modify_srq_cmd cmd;
 	struct mminfo mi = { 0 };
-	int err;
+	struct msrxe_ring res = { 0 };
+	int err = 0;
 
 	memset(&cmd, 0, sizeof(cmd));
 	/* on a resize the kernel writes the new ring's mapping here */
 	cmd.drv.mmap_info_addr = (uintptr_t)&mi;
 	pthread_spin_lock(&srq->rq.lock);
+	if (mask & IBV_SRQ_MAX_WR)
+		err = msrxe_ring_reserve(&res, &srq->rq.ring, attr->max_wr);
+	if (err)
+		goto out;
 	err = ibv_cmd_modify_srq(ibsrq, attr, mask, &cmd.ibv_cmd, sizeof(cmd));
-	if (!err && (mask & IBV_SRQ_MAX_WR)) {
-		msrxe_ring_unmap(&srq->rq.ring);
-		err = msrxe_ring_map(&srq->rq.ring, ibsrq->context->cmd_fd, &mi);
+	if (err) {
+		msrxe_ring_unmap(&res);
+		goto out;
 	}
+	if (mask & IBV_SRQ_MAX_WR)
+		err = msrxe_ring_replace(&srq->rq.ring, &res,
+					 ibsrq->context->cmd_fd, &mi,
+					 msrxe_recv_wqe_size(srq->rq.max_sge));
+out:
 	pthread_spin_unlock(&srq->rq.lock);
 	return err;
 }

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
 
@@ -452,6 +454,134 @@ static int wr_api_ud_without_ah(struct fixture *f)
 	return wr_batch_fails(qpx);
 }
 
+/* An RC QP on cq (and srq) in RTS, connected to itself. */
+static struct ibv_qp *self_qp(struct fixture *f, struct ibv_cq *cq,
+			      struct ibv_srq *srq)
+{
+	struct ibv_qp_init_attr a = {
+		.send_cq = cq, .recv_cq = cq, .srq = srq, .qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	struct ibv_qp *qp = ibv_create_qp(f->pd, &a);
+	struct test_gid g;
+
+	if (!qp || test_find_gid(f->ctx, &g) ||
+	    (errno = test_qp_rts(qp, qp->qp_num, &g)))
+		return NULL;
+	return qp;
+}
+
+/* A SEND from qp to itself: both completions arrive on cq, successful. */
+static int self_send(struct fixture *f, struct ibv_qp *qp, struct ibv_srq *srq,
+		     struct ibv_cq *cq)
+{
+	struct ibv_sge rsge = { (uintptr_t)f->buf + 4096, 64, f->mr->lkey };
+	struct ibv_sge ssge = { (uintptr_t)f->buf, 16, f->mr->lkey };
+	struct ibv_recv_wr rwr = { .wr_id = 1, .sg_list = &rsge, .num_sge = 1 };
+	struct ibv_send_wr swr = {
+		.wr_id = 2, .sg_list = &ssge, .num_sge = 1,
+		.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED,
+	};
+	struct ibv_recv_wr *rbad;
+	struct ibv_send_wr *sbad;
+	time_t end = time(NULL) + 20;
+	struct ibv_wc wc;
+	int got = 0, n;
+
+	if (srq ? ibv_post_srq_recv(srq, &rwr, &rbad) :
+		  ibv_post_recv(qp, &rwr, &rbad))
+		return -1;
+	if (ibv_post_send(qp, &swr, &sbad))
+		return -1;
+	while (got < 2 && time(NULL) < end) {
+		n = ibv_poll_cq(cq, 1, &wc);
+		if (n < 0 || (n == 1 && wc.status != IBV_WC_SUCCESS))
+			return -1;
+		got += n;
+		if (!n)
+			usleep(100);
+	}
+	return got == 2 ? 0 : -1;
+}
+
+/*
+ * Cap the address space at what the process maps now, with room for its
+ * stack to grow, so that mapping a ring of a few hundred KiB fails.
+ */
+static int limit_address_space(struct rlimit *old)
+{
+	unsigned long pages;
+	struct rlimit r;
+	FILE *fp = fopen("/proc/self/statm", "r");
+	int n = fp ? fscanf(fp, "%lu", &pages) : 0;
+
+	if (fp)
+		fclose(fp);
+	if (n != 1 || getrlimit(RLIMIT_AS, old))
+		return -1;
+	r.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + 64 * 1024;
+	r.rlim_max = old->rlim_max;
+	return setrlimit(RLIMIT_AS, &r);
+}
+
+/*
+ * The resize's ring cannot be mapped: the resize fails, and the CQ still
+ * works (a SEND completes through it), as it does after a resize that
+ * succeeds.
+ */
+static int resize_cq_without_address_space(struct fixture *f)
+{
+	struct ibv_cq *cq = ibv_create_cq(f->ctx, 16, NULL, NULL, 0);
+	struct ibv_qp *qp = cq ? self_qp(f, cq, NULL) : NULL;
+	struct rlimit old;
+	int err;
+
+	if (!qp || limit_address_space(&old))
+		return 0;
+	err = ibv_resize_cq(cq, 4096);
+	setrlimit(RLIMIT_AS, &old);
+	if (!err)
+		return 0;
+	if (self_send(f, qp, NULL, cq) || ibv_resize_cq(cq, 4096) ||
+	    self_send(f, qp, NULL, cq)) {
+		printf("case %s: the CQ does not work after the failed resize\n",
+		       __func__);
+		errno = ENOTRECOVERABLE;
+		return 1;
+	}
+	errno = err;
+	return 1;
+}
+
+/* The same for an SRQ: its receives still complete. */
+static int modify_srq_without_address_space(struct fixture *f)
+{
+	struct ibv_srq_init_attr a = { .attr = { .max_wr = 8, .max_sge = 1 } };
+	struct ibv_srq_attr m = { .max_wr = 2048 };
+	struct ibv_srq *srq = ibv_create_srq(f->pd, &a);
+	struct ibv_qp *qp = srq ? self_qp(f, f->cq, srq) : NULL;
+	struct rlimit old;
+	int err;
+
+	if (!qp || limit_address_space(&old))
+		return 0;
+	err = ibv_modify_srq(srq, &m, IBV_SRQ_MAX_WR);
+	setrlimit(RLIMIT_AS, &old);
+	if (!err)
+		return 0;
+	if (self_send(f, qp, srq, f->cq) ||
+	    ibv_modify_srq(srq, &m, IBV_SRQ_MAX_WR) ||
+	    self_send(f, qp, srq, f->cq)) {
+		printf("case %s: the SRQ does not work after the failed resize\n",
+		       __func__);
+		errno = ENOTRECOVERABLE;
+		return 1;
+	}
+	errno = err;
+	return 1;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct fixture *f);
@@ -495,6 +625,8 @@ static const struct {
 	CASE_ERRNO(wr_api_atomic_short_sge, EINVAL),
 	CASE_ERRNO(wr_api_misaligned_atomic_write, EINVAL),
 	CASE_ERRNO(wr_api_ud_without_ah, EINVAL),
+	CASE_ERRNO(resize_cq_without_address_space, ENOMEM),
+	CASE_ERRNO(modify_srq_without_address_space, ENOMEM),
 #undef CASE_ERRNO
 #undef CASE
 };
