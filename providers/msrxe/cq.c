@@ -34,13 +34,9 @@ struct resize_cq_resp {
 static int cq_attach_ring(struct msrxe_cq *cq, int cmd_fd,
 			  const struct mminfo *mi)
 {
-	int err = msrxe_ring_map(&cq->ring, cmd_fd, mi);
+	int err = msrxe_ring_map(&cq->ring, cmd_fd, mi,
+				 sizeof(struct ib_uverbs_wc));
 
-	if (!err) {
-		err = msrxe_ring_check(&cq->ring, sizeof(struct ib_uverbs_wc));
-		if (err)
-			msrxe_ring_unmap(&cq->ring);
-	}
 	if (err) {
 		ibv_cmd_destroy_cq(&cq->vcq.cq);
 		return err;

@@ -98,9 +98,8 @@ static inline struct msrxe_ah *to_mah(struct ibv_ah *ah)
 
 /* ring.c */
 int msrxe_ring_map(struct msrxe_ring *ring, int cmd_fd,
-		   const struct mminfo *mi);
+		   const struct mminfo *mi, size_t min_elem);
 void msrxe_ring_unmap(struct msrxe_ring *ring);
-int msrxe_ring_check(const struct msrxe_ring *ring, size_t min_elem);
 int msrxe_ring_reserve(struct msrxe_ring *res, const struct msrxe_ring *old,
 		       uint32_t num_elem);
 int msrxe_ring_replace(struct msrxe_ring *ring, struct msrxe_ring *res,

@@ -34,22 +34,17 @@ static int qp_map_rings(struct msrxe_qp *qp, int cmd_fd, int has_srq,
 {
 	int err = 0;
 
-	if (!has_srq) {
-		err = msrxe_ring_map(&qp->rq.ring, cmd_fd, &resp->rq_mi);
-		if (!err)
-			err = msrxe_ring_check(&qp->rq.ring,
-				msrxe_recv_wqe_size(cap->max_recv_sge));
-	}
+	if (!has_srq)
+		err = msrxe_ring_map(&qp->rq.ring, cmd_fd, &resp->rq_mi,
+				     msrxe_recv_wqe_size(cap->max_recv_sge));
 	if (!err) {
-		err = msrxe_ring_map(&qp->sq.ring, cmd_fd, &resp->sq_mi);
-		if (!err)
-			err = msrxe_ring_check(&qp->sq.ring,
-				msrxe_send_wqe_size(cap->max_send_sge,
-						    cap->max_inline_data));
+		err = msrxe_ring_map(&qp->sq.ring, cmd_fd, &resp->sq_mi,
+				     msrxe_send_wqe_size(cap->max_send_sge,
+							 cap->max_inline_data));
+		if (err)
+			msrxe_ring_unmap(&qp->rq.ring);
 	}
 	if (err) {
-		msrxe_ring_unmap(&qp->rq.ring);
-		msrxe_ring_unmap(&qp->sq.ring);
 		ibv_cmd_destroy_qp(&qp->vqp.qp);
 		return err;
 	}

@@ -8,35 +8,11 @@
 
 #include "msrxe.h"
 
-int msrxe_ring_map(struct msrxe_ring *ring, int cmd_fd, const struct mminfo *mi)
-{
-	void *p;
-
-	if (!mi->size)
-		return EPROTO;
-	p = mmap(NULL, mi->size, PROT_READ | PROT_WRITE, MAP_SHARED, cmd_fd,
-		 (off_t)mi->offset);
-	if (p == MAP_FAILED)
-		return errno;
-	ring->buf = p;
-	ring->map_size = mi->size;
-	ring->err = 0;
-	return 0;
-}
-
-void msrxe_ring_unmap(struct msrxe_ring *ring)
-{
-	if (ring->buf)
-		munmap(ring->buf, ring->map_size);
-	ring->buf = NULL;
-	ring->map_size = 0;
-}
-
 /*
  * Can we use the ring the kernel handed us: a power of two of slots of at
  * least min_elem bytes each, all inside the mapping? EPROTO if not.
  */
-int msrxe_ring_check(const struct msrxe_ring *ring, size_t min_elem)
+static int ring_check(const struct msrxe_ring *ring, size_t min_elem)
 {
 	const struct rxe_queue_buf *q = ring->buf;
 	uint64_t slots = (uint64_t)q->index_mask + 1;
@@ -49,6 +25,44 @@ int msrxe_ring_check(const struct msrxe_ring *ring, size_t min_elem)
 	if (sizeof(*q) + (slots << q->log2_elem_size) > ring->map_size)
 		return EPROTO;
 	return 0;
+}
+
+/* Make the mapping at p the ring, if it holds min_elem-byte entries. */
+static int ring_take(struct msrxe_ring *ring, void *p, size_t size,
+		     size_t min_elem)
+{
+	int err;
+
+	ring->buf = p;
+	ring->map_size = size;
+	ring->err = 0;
+	err = ring_check(ring, min_elem);
+	if (err)
+		msrxe_ring_unmap(ring);
+	return err;
+}
+
+/* Map a ring the kernel made, and check it holds min_elem-byte entries. */
+int msrxe_ring_map(struct msrxe_ring *ring, int cmd_fd, const struct mminfo *mi,
+		   size_t min_elem)
+{
+	void *p;
+
+	if (!mi->size)
+		return EPROTO;
+	p = mmap(NULL, mi->size, PROT_READ | PROT_WRITE, MAP_SHARED, cmd_fd,
+		 (off_t)mi->offset);
+	if (p == MAP_FAILED)
+		return errno;
+	return ring_take(ring, p, mi->size, min_elem);
+}
+
+void msrxe_ring_unmap(struct msrxe_ring *ring)
+{
+	if (ring->buf)
+		munmap(ring->buf, ring->map_size);
+	ring->buf = NULL;
+	ring->map_size = 0;
 }
 
 /*
@@ -82,19 +96,15 @@ int msrxe_ring_reserve(struct msrxe_ring *res, const struct msrxe_ring *old,
 
 /* Map the kernel's new ring over the reservation, which it consumes. */
 static int map_reserved(struct msrxe_ring *ring, struct msrxe_ring *res,
-			int cmd_fd, const struct mminfo *mi)
+			int cmd_fd, const struct mminfo *mi, size_t min_elem)
 {
 	void *p;
 	int err;
 
-	if (mi->size > res->map_size) {
-		/* larger than rxe_queue_init makes it: map it anywhere */
+	if (!mi->size || mi->size > res->map_size) {
+		/* not what rxe_queue_init makes: map it anywhere, or refuse */
 		msrxe_ring_unmap(res);
-		return msrxe_ring_map(ring, cmd_fd, mi);
-	}
-	if (!mi->size) {
-		msrxe_ring_unmap(res);
-		return EPROTO;
+		return msrxe_ring_map(ring, cmd_fd, mi, min_elem);
 	}
 	p = mmap(res->buf, mi->size, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_FIXED, cmd_fd, (off_t)mi->offset);
@@ -105,11 +115,9 @@ static int map_reserved(struct msrxe_ring *ring, struct msrxe_ring *res,
 	}
 	if (res->map_size > mi->size)
 		munmap((char *)p + mi->size, res->map_size - mi->size);
-	ring->buf = p;
-	ring->map_size = mi->size;
 	res->buf = NULL;
 	res->map_size = 0;
-	return 0;
+	return ring_take(ring, p, mi->size, min_elem);
 }
 
 /*
@@ -122,13 +130,8 @@ int msrxe_ring_replace(struct msrxe_ring *ring, struct msrxe_ring *res,
 		       int cmd_fd, const struct mminfo *mi, size_t min_elem)
 {
 	struct msrxe_ring new = { 0 };
-	int err = map_reserved(&new, res, cmd_fd, mi);
+	int err = map_reserved(&new, res, cmd_fd, mi, min_elem);
 
-	if (!err) {
-		err = msrxe_ring_check(&new, min_elem);
-		if (err)
-			msrxe_ring_unmap(&new);
-	}
 	if (err) {
 		ring->err = err;
 		return err;

@@ -20,14 +20,9 @@ static struct ibv_srq *srq_finish(struct msrxe_srq *srq, int cmd_fd,
 				  const struct create_srq_resp *resp,
 				  uint32_t max_sge)
 {
-	int err = msrxe_ring_map(&srq->rq.ring, cmd_fd, &resp->drv.mi);
+	int err = msrxe_ring_map(&srq->rq.ring, cmd_fd, &resp->drv.mi,
+				 msrxe_recv_wqe_size(max_sge));
 
-	if (!err) {
-		err = msrxe_ring_check(&srq->rq.ring,
-				       msrxe_recv_wqe_size(max_sge));
-		if (err)
-			msrxe_ring_unmap(&srq->rq.ring);
-	}
 	if (err) {
 		ibv_cmd_destroy_srq(&srq->vsrq.srq);
 		free(srq);

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
 
@@ -485,24 +484,18 @@ static int self_send(struct fixture *f, struct ibv_qp *qp, struct ibv_srq *srq,
 	};
 	struct ibv_recv_wr *rbad;
 	struct ibv_send_wr *sbad;
-	time_t end = time(NULL) + 20;
 	struct ibv_wc wc;
-	int got = 0, n;
+	int i;
 
 	if (srq ? ibv_post_srq_recv(srq, &rwr, &rbad) :
 		  ibv_post_recv(qp, &rwr, &rbad))
 		return -1;
 	if (ibv_post_send(qp, &swr, &sbad))
 		return -1;
-	while (got < 2 && time(NULL) < end) {
-		n = ibv_poll_cq(cq, 1, &wc);
-		if (n < 0 || (n == 1 && wc.status != IBV_WC_SUCCESS))
+	for (i = 0; i < 2; i++)
+		if (test_poll_wc(cq, &wc, 20) || wc.status != IBV_WC_SUCCESS)
 			return -1;
-		got += n;
-		if (!n)
-			usleep(100);
-	}
-	return got == 2 ? 0 : -1;
+	return 0;
 }
 
 /*

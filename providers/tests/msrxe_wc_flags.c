@@ -70,14 +70,6 @@ static void fail(const char *name, const char *fmt, ...)
 	failed = 1;
 }
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static struct ibv_qp *make_qp(struct fixture *f, struct ibv_cq *rcq)
 {
 	struct ibv_qp_init_attr qa;
@@ -130,22 +122,11 @@ static int setup(struct fixture *f, const char *dev)
 	return 0;
 }
 
-/* One completion from a CQ through ibv_poll_cq, or -1 after TIMEOUT_S. */
-static int wait_wc(struct ibv_cq *cq, struct ibv_wc *wc)
-{
-	double end = now() + TIMEOUT_S;
-	int n;
-
-	while ((n = ibv_poll_cq(cq, 1, wc)) == 0 && now() < end)
-		usleep(100);
-	return n == 1 ? 0 : -1;
-}
-
 /* The completion of a signaled send: success, else FAIL. */
 static int wait_send(const char *name, struct fixture *f, uint64_t wr_id,
 		     struct ibv_wc *wc)
 {
-	if (wait_wc(f->scq, wc)) {
+	if (test_poll_wc(f->scq, wc, TIMEOUT_S)) {
 		fail(name, "no send completion in %d s", TIMEOUT_S);
 		return -1;
 	}
@@ -264,7 +245,7 @@ static void send_inv_poll_cq(struct fixture *f)
 	    post_send(f, name, 2, IBV_WR_SEND_WITH_INV, rkey))
 		return;
 	/* both completions first, so that a failed check leaves none behind */
-	if (wait_wc(ibv_cq_ex_to_cq(f->rcq), &wc)) {
+	if (test_poll_wc(ibv_cq_ex_to_cq(f->rcq), &wc, TIMEOUT_S)) {
 		fail(name, "no receive completion in %d s", TIMEOUT_S);
 		return;
 	}
@@ -288,7 +269,7 @@ static void send_inv_cq_ex(struct fixture *f)
 {
 	const char *name = "send_inv.cq_ex";
 	struct ibv_poll_cq_attr pa = { 0 };
-	double end = now() + TIMEOUT_S;
+	time_t end = time(NULL) + TIMEOUT_S;
 	unsigned int flags;
 	uint32_t rkey, inv;
 	struct ibv_wc wc;
@@ -299,7 +280,7 @@ static void send_inv_cq_ex(struct fixture *f)
 	if (bind_mw(f, name, &rkey) || post_recv(f, name, 3) ||
 	    post_send(f, name, 4, IBV_WR_SEND_WITH_INV, rkey))
 		return;
-	while ((err = ibv_start_poll(f->rcq, &pa)) == ENOENT && now() < end)
+	while ((err = ibv_start_poll(f->rcq, &pa)) == ENOENT && time(NULL) < end)
 		usleep(100);
 	if (err) {
 		fail(name, "ibv_start_poll: %s", strerror(err));
@@ -334,7 +315,7 @@ static void send_imm(struct fixture *f)
 	if (post_recv(f, name, 5) ||
 	    post_send(f, name, 6, IBV_WR_SEND_WITH_IMM, imm))
 		return;
-	if (wait_wc(ibv_cq_ex_to_cq(f->rcq), &wc)) {
+	if (test_poll_wc(ibv_cq_ex_to_cq(f->rcq), &wc, TIMEOUT_S)) {
 		fail(name, "no receive completion in %d s", TIMEOUT_S);
 		return;
 	}

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <infiniband/verbs.h>
 
 #define TEST_PORT 1
@@ -107,6 +109,18 @@ static inline int test_qp_rts(struct ibv_qp *qp, uint32_t dest_qpn,
 	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
 					     IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
 					     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
+}
+
+/* One completion from cq into wc: 0, or -1 after timeout_s or on error. */
+static inline int test_poll_wc(struct ibv_cq *cq, struct ibv_wc *wc,
+			       int timeout_s)
+{
+	time_t end = time(NULL) + timeout_s;
+	int n;
+
+	while ((n = ibv_poll_cq(cq, 1, wc)) == 0 && time(NULL) < end)
+		usleep(100);
+	return n == 1 ? 0 : -1;
 }
 
 #endif
