@@ -7,11 +7,12 @@
 #                             must exit 77: its checks pass and advise_mr is
 #                             refused (EOPNOTSUPP), so its advise checks do
 #                             not run there
-#   msrxe (use_provider ours): bad-input, prefetch --repeat REPEAT and
-#                             dmabuf (the stock provider has neither
+#   msrxe (use_provider ours): bad-input, prefetch --repeat REPEAT,
+#                             dmabuf and prefetch-teardown (the stock provider has neither
 #                             ibv_advise_mr nor ibv_reg_dmabuf_mr), which
 #                             must exit 0 (77 = advise_mr checks not run =
-#                             failure)
+#                             failure); then rxe0 is deleted while
+#                             prefetch-hold's prefetch runs
 #
 # Every step runs, even after a failure; the job fails when any step did
 # not exit as required. Each step's output lands in the job directory
@@ -66,6 +67,52 @@ step() {
 	failures+=("$tag: $why")
 }
 
+# Delete rxe0 while a process's asynchronous prefetch of 1 GiB runs
+# (rxe-odp-test prefetch-hold): the removal waits for the process, which is
+# killed, and its MR is torn down with the prefetch in flight. The kernel
+# log of the case must stay clean; rxe0 is made again in the same mode.
+# args: mode
+prefetch_device_removal() {
+	local mode=$1 tag log pid i why='' rc=0
+	tag="$mode-$PROVIDER_NAME-prefetch-device-removal"
+	log=/job/rxe-odp-$tag.log
+	echo "==== $tag: rxe-odp-test prefetch-hold, then rdma link delete rxe0 and kill it"
+	"$prog" -d rxe0 -g "$gid" prefetch-hold >"$log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		grep -q '^HOLD in flight' "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q '^HOLD in flight' "$log"; then
+		why="prefetch-hold did not report its prefetch in flight"
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	else
+		timeout 120 rdma link delete rxe0 &
+		local del=$!
+		sleep 0.5
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null || true
+		wait "$del" || rc=$?
+		if [ "$rc" != 0 ]; then
+			why="rdma link delete rxe0 exited $rc (124: still waiting after 120 s)"
+		elif [ -e /sys/class/infiniband/rxe0 ]; then
+			why="rxe0 is still there after rdma link delete"
+		fi
+	fi
+	cat "$log"
+	rxe_odp_mode "$mode"
+	if [ -z "$why" ]; then
+		report_subcase "$mode.$PROVIDER_NAME.prefetch-device-removal" 0
+		results+=("PASS $tag")
+	else
+		report_subcase "$mode.$PROVIDER_NAME.prefetch-device-removal" 1 "$why"
+		results+=("FAIL $tag: $why")
+		failures+=("$tag: $why")
+	fi
+}
+
 for mode in "${modes[@]}"; do
 	echo "======== rxe0 ODP mode: $mode"
 	rxe_odp_mode "$mode"
@@ -79,6 +126,8 @@ for mode in "${modes[@]}"; do
 	step "$mode" 0 bad-input
 	step "$mode" 0 prefetch --repeat "$repeat"
 	step "$mode" 0 dmabuf
+	step "$mode" 0 prefetch-teardown
+	prefetch_device_removal "$mode"
 	echo "== rxe0 counters: $(rxe_counters)"
 done
 
@@ -87,4 +136,4 @@ printf '%s\n' "${results[@]}"
 if [ ${#failures[@]} -gt 0 ]; then
 	fail "rxe-odp: ${#failures[@]} step(s) failed: $(printf '%s; ' "${failures[@]}")"
 fi
-echo "rxe-odp: PASS: traffic, races, readonly (stock provider), bad-input (stock and msrxe), prefetch with $repeat async runs and dmabuf (msrxe), in modes ${modes[*]}"
+echo "rxe-odp: PASS: traffic, races, readonly (stock provider), bad-input (stock and msrxe), prefetch with $repeat async runs, dmabuf, prefetch-teardown and the device removed under a prefetch (msrxe), in modes ${modes[*]}"

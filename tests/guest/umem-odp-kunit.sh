@@ -3,14 +3,24 @@
 # memory figures (printed as a table), and faults against invalidations
 # from two threads for STRESS_SECONDS.
 # usage: umem-odp-kunit.sh [STRESS_SECONDS]    (default 60)
-#        umem-odp-kunit.sh bounce
+#        umem-odp-kunit.sh bounce | direct
 # "bounce" runs the suite umem_odp_bounce instead, in a guest booted with
 # swiotlb=force intel_iommu=off: an ODP umem on edu is refused
-# (EOPNOTSUPP), a pinned one is mapped.
+# (EOPNOTSUPP), a pinned one is mapped. "direct" runs umem_odp_direct with
+# edu's IOMMU group in an identity domain (dma-direct, unmapping a no-op):
+# the umem keeps no DMA address list.
 . "$(dirname "$0")/lib.sh"
 
 if [ "${1:-}" = bounce ]; then
 	kunit_run drivers/infiniband/core/umem_odp_kunit.ko umem_odp_bounce odp_bounce_refused
+	exit 0
+fi
+if [ "${1:-}" = direct ]; then
+	group_type=/sys/bus/pci/devices/$(edu_bdf)/iommu_group/type
+	old_type=$(cat "$group_type")
+	trap 'echo "$old_type" >"$group_type"' EXIT
+	echo identity >"$group_type" || fail "cannot put edu's IOMMU group in an identity domain"
+	kunit_run drivers/infiniband/core/umem_odp_kunit.ko umem_odp_direct odp_direct_no_dma_list
 	exit 0
 fi
 seconds=${1:-60}

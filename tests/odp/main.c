@@ -27,6 +27,10 @@
  *              another iova; the rights of the MR; the MR outlives the
  *              file descriptors; bad registrations refused (needs a
  *              provider with ibv_reg_dmabuf_mr: msrxe)
+ *   prefetch-teardown  ibv_dereg_mr while an asynchronous prefetch of
+ *              1 GiB runs: nothing is mapped after it returns
+ *   prefetch-hold  start that prefetch and wait to be killed (the guest
+ *              script deletes the device under it)
  *
  * Each check prints a line; the first failure prints "FAIL <case>: ..."
  * (expected, got) and ends the program. Exit status: 0 all checks passed,
@@ -59,6 +63,8 @@ static const struct command commands[] = {
 	{ "bad-input", cmd_bad_input, false },
 	{ "prefetch", cmd_prefetch, true },
 	{ "dmabuf", cmd_dmabuf, false },
+	{ "prefetch-teardown", cmd_prefetch_teardown, false },
+	{ "prefetch-hold", cmd_prefetch_hold, false },
 };
 
 static void usage(FILE *f)
