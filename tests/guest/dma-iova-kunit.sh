@@ -50,9 +50,6 @@ for mode in "$@"; do
 	lazy) type=DMA-FQ ;;
 	*) fail "unknown mode '$mode' (strict or lazy)" ;;
 	esac
-	echo "$type" >"/sys/bus/pci/devices/$edu/iommu_group/type" ||
-		fail "cannot set the IOMMU group of $edu to $type"
-	[ "$(cat "/sys/bus/pci/devices/$edu/iommu_group/type")" = "$type" ] ||
-		fail "the IOMMU group of $edu is $(cat "/sys/bus/pci/devices/$edu/iommu_group/type"), not $type"
+	edu_iommu_group_type "$type"
 	run_suite "$mode"
 done

@@ -103,6 +103,17 @@ edu_bdf() {
 	fail "no edu PCI device (1234:11e8) in the guest"
 }
 
+# Put the IOMMU group of edu in a domain of another type (DMA, DMA-FQ,
+# identity; no driver may be bound to edu) and check that it took.
+# args: type
+edu_iommu_group_type() {
+	local type_file
+	type_file=/sys/bus/pci/devices/$(edu_bdf)/iommu_group/type
+	echo "$1" >"$type_file" || fail "cannot set the IOMMU group of edu to $1"
+	[ "$(cat "$type_file")" = "$1" ] ||
+		fail "the IOMMU group of edu is $(cat "$type_file"), not $1"
+}
+
 # Load a module of the test kernel by its path under KERNEL_OBJ.
 # args: path, then module parameters (name=value)
 load_module() {

@@ -16,10 +16,9 @@ if [ "${1:-}" = bounce ]; then
 	exit 0
 fi
 if [ "${1:-}" = direct ]; then
-	group_type=/sys/bus/pci/devices/$(edu_bdf)/iommu_group/type
-	old_type=$(cat "$group_type")
-	trap 'echo "$old_type" >"$group_type"' EXIT
-	echo identity >"$group_type" || fail "cannot put edu's IOMMU group in an identity domain"
+	old_type=$(cat "/sys/bus/pci/devices/$(edu_bdf)/iommu_group/type")
+	trap 'edu_iommu_group_type "$old_type"' EXIT
+	edu_iommu_group_type identity
 	kunit_run drivers/infiniband/core/umem_odp_kunit.ko umem_odp_direct odp_direct_no_dma_list
 	exit 0
 fi

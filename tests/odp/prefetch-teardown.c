@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "odp-test.h"
@@ -53,13 +52,6 @@ static long resident_pages(struct rt_dev *d, const void *addr, size_t len, unsig
 	return n;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /*
  * Map TEARDOWN_BYTES without touching them, register them ODP, start an
  * asynchronous read prefetch of all of it (TEARDOWN_RANGES ranges in one
@@ -73,14 +65,9 @@ static int start_big_prefetch(struct rt_dev *d, struct rt_region *r, unsigned ch
 	long mapped = 0;
 	int ret, err, i;
 
-	r->addr = mmap(NULL, TEARDOWN_BYTES, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r->addr == MAP_FAILED) {
-		r->addr = NULL;
-		return rt_fail(d, -errno, "mmap of %lu MiB: %s", TEARDOWN_BYTES >> 20,
-			       strerror(errno));
-	}
-	r->len = TEARDOWN_BYTES;
+	err = rt_region_map(d, r, TEARDOWN_BYTES);
+	if (err)
+		return err;
 	/*
 	 * 4 KiB zero pages: with the huge zero page the prefetch is over at
 	 * once. EINVAL: a kernel without THP, which has no huge zero page.
@@ -105,7 +92,7 @@ static int start_big_prefetch(struct rt_dev *d, struct rt_region *r, unsigned ch
 		if (mapped < 0)
 			return (int)mapped;
 		if (!mapped)
-			sleep_ms(10);
+			rt_sleep_ms(10);
 	}
 	if (!mapped)
 		return rt_fail(d, -ETIMEDOUT, "the asynchronous prefetch mapped no page of the MR in %d ms",
@@ -152,7 +139,7 @@ int cmd_prefetch_teardown(struct rt_dev *d, const struct options *o)
 		goto out;
 	}
 	after = resident_pages(d, r.addr, r.len, vec);
-	sleep_ms(500);
+	rt_sleep_ms(500);
 	later = resident_pages(d, r.addr, r.len, vec);
 	err = rt_counters_read(d, &c1);
 	if (err || at_dereg < 0 || after < 0 || later < 0) {
