@@ -12,9 +12,13 @@
 #include <rdma/ib_user_ioctl_cmds.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
 
-/* The method comes right after UVERBS_METHOD_REG_DMABUF_MR */
-_Static_assert(UVERBS_METHOD_REG_DMABUF_MR == 4, "uverbs MR method ids moved");
-enum { IBVX_METHOD_QUERY_MR_ODP = 5 };
+/*
+ * UVERBS_METHOD_QUERY_MR_ODP: id 20 of the MR object, the last the uverbs
+ * core can hold, clear of the ids mainline gives its MR methods in order
+ * (5 is UVERBS_METHOD_REG_MR there). A kernel without the series answers
+ * EPROTONOSUPPORT for it.
+ */
+enum { IBVX_METHOD_QUERY_MR_ODP = 20 };
 
 enum {
 	IBVX_ATTR_QUERY_MR_ODP_HANDLE,

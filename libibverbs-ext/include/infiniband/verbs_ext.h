@@ -37,7 +37,7 @@ struct ibvx_mr_odp_state {
 	uint64_t page_size;		/* bytes per entry of the page list */
 	uint64_t pages_mapped;		/* entries mapped now */
 	uint64_t faults;		/* calls that mapped pages */
-	uint64_t fault_errors;		/* calls that failed to */
+	uint64_t fault_errors;		/* accesses that failed to fault */
 	uint64_t invalidations;		/* unmaps that found pages mapped */
 	uint64_t prefetches;		/* prefetched ranges */
 	uint64_t bookkeeping_bytes;	/* kernel memory tracking the MR */
