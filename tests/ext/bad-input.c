@@ -53,15 +53,20 @@ static int query_null_args(struct rt_dev *d, struct ibv_mr *mr)
 static int query_sizes(struct rt_dev *d, struct ibv_mr *mr)
 {
 	unsigned char buf[sizeof(struct ibvx_mr_odp_state) + 16];
-	struct ibvx_mr_odp_state *s = (void *)buf;
+	struct ibvx_mr_odp_state *s = (void *)buf, full;
 	struct ibvx_error e;
 	size_t i;
 	int ret;
 
+	ret = ibvx_query_mr_odp(mr, &full, sizeof(full), &e);
+	if (ret)
+		return rt_fail(d, -ret, "query: %s", e.message);
 	memset(buf, 0xee, sizeof(buf));
 	ret = ibvx_query_mr_odp(mr, s, 12, &e);
 	if (ret)
 		return rt_fail(d, -ret, "query with 12 bytes: %s", e.message);
+	if (memcmp(buf, &full, 12))
+		return rt_fail(d, -EPROTO, "query with 12 bytes: not the state's first 12 bytes");
 	for (i = 12; i < sizeof(buf); i++)
 		if (buf[i] != 0xee)
 			return rt_fail(d, -EPROTO, "query with 12 bytes wrote byte %zu", i);

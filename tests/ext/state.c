@@ -228,7 +228,8 @@ static int check_reg_prefetch(struct state_run *r)
 
 int ibvx_test_state(struct rt_dev *d, const struct rt_dev_opts *o, const char *mode)
 {
-	struct rt_pair_attr pa = { .type = IBV_QPT_RC, .cq_depth = 8,
+	/* events: rt_wait_wc() sleeps on the completion channel */
+	struct rt_pair_attr pa = { .type = IBV_QPT_RC, .events = true, .cq_depth = 8,
 				   .cap = { .max_send_wr = 4, .max_recv_wr = 4,
 					    .max_send_sge = 1, .max_recv_sge = 1 },
 				   .timeout = 14, .retry_cnt = 1 };
