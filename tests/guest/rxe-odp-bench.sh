@@ -2,8 +2,10 @@
 # (virt, iommu: rxe_odp_mode in lib.sh), in one boot, then one table with
 # the modes side by side; after the program, Debian's ib_write_bw with and
 # without --odp (figures "perftest.write_bw.*"). Prints figures; asserts
-# nothing about them: it fails only when the program fails. Each mode's
-# own output lands in the job directory (rxe-odp-bench-MODE.txt).
+# nothing about them: it fails only when the program fails. Then the
+# first-touch part with the kernel's fault-ahead off, beside it on
+# (section (d)). Each mode's own output lands in the job directory
+# (rxe-odp-bench-MODE.txt).
 #
 # usage: rxe-odp-bench.sh [--quick] [MODE[,MODE...] [BENCH OPTIONS...]]
 #   e.g. rxe-odp-bench.sh virt,iommu --pages 4096 --rounds 5
@@ -79,6 +81,47 @@ write_bw_compare() {
 	printf '%-40s %14d  count\n' perftest.write_bw.odp.faults "${faults[odp]}" >>"$out"
 	[ "${faults[odp]}" -gt 0 ] || echo "#  no ODP fault during the --odp runs: were its MRs ODP?" >>"$out"
 }
+# Fault-ahead (kernel patch 0025) off against on: the program's first-touch
+# part again, untouched case only, with rdma_rxe.odp_fault_ahead=0 (every
+# packet faults its own page, the behaviour before the patch), beside (b)'s
+# figures at the default; the parameter is put back. Appended to the mode's
+# output as section (d) with off/on ratios. Skipped when (b) did not run
+# its untouched case. args: output file, the program's options
+fault_ahead_compare() {
+	local out=$1 param=/sys/module/rdma_rxe/parameters/odp_fault_ahead saved log rc=0
+	shift
+	grep -q '^ft\.untouched\.write\.first_touch ' "$out" || return 0
+	[ -w "$param" ] || fail "no $param: the test kernel lacks the fault-ahead patch (0025)"
+	saved=$(cat "$param")
+	log=/job/rxe-odp-bench-$mode-noahead.txt
+	echo 0 >"$param"
+	"$bench" --gid "$(rxe_ipv4_gid_index)" "$@" --parts ft --cases untouched >"$log" 2>&1 || rc=$?
+	echo "$saved" >"$param"
+	if [ "$rc" != 0 ]; then
+		cat "$log"
+		fail "rxe-odp-bench with odp_fault_ahead=0 failed in ODP mode $mode (exit status $rc)"
+	fi
+	local section header
+	header="== (d) fault-ahead: (b)'s untouched case with rdma_rxe.odp_fault_ahead=0 (off: each packet faults its own page) and at its default, $saved bytes (on: (b)'s figures); off/on > 1: fault-ahead is cheaper"
+	section=$(awk '
+		match($1, /^ft\.untouched\.[a-z0-9]+\.(first_touch|faults_cold)$/) {
+			k = substr($1, 14)
+			if (FNR == NR) off[k] = $2; else on[k] = $2
+			unit[k] = $3
+			if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+		}
+		END {
+			for (i = 1; i <= n; i++) {
+				k = order[i]
+				printf "%-36s %14.3f  %s\n", "fa." k ".off", off[k], unit[k]
+				printf "%-36s %14.3f  %s\n", "fa." k ".on", on[k], unit[k]
+				if (on[k] > 0)
+					printf "%-36s %14.3f  ratio\n", "fa." k ".off/on", off[k] / on[k]
+			}
+		}' "$log" "$out")
+	printf '%s\n%s\n' "$header" "$section" >>"$out"
+}
+
 PERFTEST_ROUNDS=${PERFTEST_ROUNDS:-6}
 PERFTEST_SECONDS=${PERFTEST_SECONDS:-5}
 PERFTEST_MARGIN=${PERFTEST_MARGIN:-1}
@@ -101,6 +144,7 @@ for mode in "${modes[@]}"; do
 		fail "rxe-odp-bench failed in ODP mode $mode (exit status $rc)"
 	fi
 	write_bw_compare "$out"
+	fault_ahead_compare "$out" "$@"
 	sed -n '/^== (c)/,$p' "$out"
 	echo "== mode $mode: $((SECONDS - start)) s; rxe0 counters: odp_faults $(rxe_counter odp_faults)" \
 		"odp_fault_errors $(rxe_counter odp_fault_errors) odp_invalidations $(rxe_counter odp_invalidations)"
