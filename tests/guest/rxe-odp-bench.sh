@@ -82,11 +82,12 @@ write_bw_compare() {
 	[ "${faults[odp]}" -gt 0 ] || echo "#  no ODP fault during the --odp runs: were its MRs ODP?" >>"$out"
 }
 # Fault-ahead (kernel patch 0025) off against on: the program's first-touch
-# part again, untouched case only, with rdma_rxe.odp_fault_ahead=0 (every
-# packet faults its own page, the behaviour before the patch), beside (b)'s
-# figures at the default; the parameter is put back. Appended to the mode's
-# output as section (d) with off/on ratios. Skipped when (b) did not run
-# its untouched case. args: output file, the program's options
+# part again, untouched case only, with rdma_rxe.odp_fault_ahead=0 (an
+# access faults only its own page, the behaviour before the patch),
+# beside (b)'s figures at the parameter's value; the parameter is put
+# back. Appended to the mode's output as section (d) with off/on ratios.
+# Skipped when (b) did not run its untouched case. args: output file, the
+# program's options
 fault_ahead_compare() {
 	local out=$1 param=/sys/module/rdma_rxe/parameters/odp_fault_ahead saved log rc=0
 	shift
@@ -102,7 +103,7 @@ fault_ahead_compare() {
 		fail "rxe-odp-bench with odp_fault_ahead=0 failed in ODP mode $mode (exit status $rc)"
 	fi
 	local section header
-	header="== (d) fault-ahead: (b)'s untouched case with rdma_rxe.odp_fault_ahead=0 (off: each packet faults its own page) and at its default, $saved bytes (on: (b)'s figures); off/on > 1: fault-ahead is cheaper"
+	header="== (d) fault-ahead: (b)'s untouched case with rdma_rxe.odp_fault_ahead=0 (off: an access faults only its own page) and at $saved bytes, as (b) ran (on: (b)'s figures); off/on > 1: fault-ahead is cheaper"
 	section=$(awk '
 		match($1, /^ft\.untouched\.[a-z0-9]+\.(first_touch|faults_cold)$/) {
 			k = substr($1, 14)
