@@ -15,6 +15,7 @@
 #include <rdma/ib_user_ioctl_verbs.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
 
+#include "absent-method.h"
 #include "ibvx-test.h"
 
 /* A call returned @got with @e; it must be @want with a message naming @hint */
@@ -149,10 +150,11 @@ static int reg_bad(struct rt_dev *d, struct rt_region *r)
 static int absent_method(struct rt_dev *d)
 {
 	struct ib_uverbs_ioctl_hdr hdr = { .length = sizeof(hdr), .object_id = UVERBS_OBJECT_MR,
-					   .method_id = 0x3f, .driver_id = RDMA_DRIVER_RXE };
+					   .method_id = ABSENT_METHOD_ID, .driver_id = RDMA_DRIVER_RXE };
 
 	if (!ioctl(d->ctx->cmd_fd, RDMA_VERBS_IOCTL, &hdr))
-		return rt_fail(d, -EPROTO, "the MR object's method 0x3f exists");
+		return rt_fail(d, -EPROTO, "the MR object's method %#x exists",
+			       ABSENT_METHOD_ID);
 	if (errno != EPROTONOSUPPORT)
 		return rt_fail(d, -EPROTO, "an absent method gets %s, not EPROTONOSUPPORT",
 			       strerror(errno));

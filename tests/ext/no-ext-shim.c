@@ -1,7 +1,7 @@
 /*
  * LD_PRELOAD shim that makes this kernel look like one without the ODP MR
  * query: the query's method id (IBVX_METHOD_QUERY_MR_ODP on the MR object,
- * libibverbs-ext/src/uverbs.h) is rewritten to 0x3f,
+ * libibverbs-ext/src/uverbs.h) is rewritten to ABSENT_METHOD_ID,
  * which no kernel has, and the ioctl goes to the kernel, so the answers
  * (EINVAL for another driver's id, then EPROTONOSUPPORT) are the uverbs
  * framework's own for an absent method. Everything else passes unchanged.
@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <sys/ioctl.h>
 
+#include "absent-method.h"
 #include "uverbs.h"
 
 unsigned long no_ext_shim_rewritten;
@@ -30,7 +31,7 @@ int ioctl(int fd, unsigned long request, ...)
 	hdr = arg;
 	if (request == RDMA_VERBS_IOCTL && hdr->object_id == UVERBS_OBJECT_MR &&
 	    hdr->method_id == IBVX_METHOD_QUERY_MR_ODP) {
-		hdr->method_id = 0x3f;
+		hdr->method_id = ABSENT_METHOD_ID;
 		no_ext_shim_rewritten++;
 	}
 	return real_ioctl(fd, request, arg);
