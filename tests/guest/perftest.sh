@@ -44,20 +44,21 @@ run_client() {
 	return 1
 }
 
-# The average figure from perftest's result table: the 4th column
-# ("BW average[MB/sec]") for the bandwidth tools, the 6th ("t_avg[usec]")
-# for the latency tools, the 5th ("MsgRate[Mpps]") for ib_atomic_bw (8-byte
-# messages: its MB/s, printed with two decimals, reads 0.00 below 1250
-# operations per second); the header is checked to hold that name.
-# args: bw | lat | rate, log
+# The average figure from perftest's result table and its unit: the 4th
+# column ("BW average[MB/sec]", upstream's "[MiB/sec]") for the bandwidth
+# tools, the 6th ("t_avg[usec]") for the latency tools, the 5th
+# ("MsgRate[Mpps]") for ib_atomic_bw (8-byte messages: its MB/s, printed
+# with two decimals, reads 0.00 below 1250 operations per second); the
+# header is checked to hold that name. args: bw | lat | rate, log
 result_figure() {
 	awk -v kind="$1" '
 		/^ *#bytes/ {
-			hdr = (kind == "lat" ? /t_avg\[usec\]/ : kind == "rate" ? /MsgRate\[Mpps\]/ : /BW average\[MB\/sec\]/)
+			hdr = (kind == "lat" ? /t_avg\[usec\]/ : kind == "rate" ? /MsgRate\[Mpps\]/ : /BW average\[M(i)?B\/sec\]/)
+			unit = (kind == "lat" ? "usec" : kind == "rate" ? "Mpps" : /MiB\/sec/ ? "MiB/s" : "MB/s")
 			next
 		}
 		hdr && $1 ~ /^[0-9]+$/ { v = (kind == "lat" ? $6 : kind == "rate" ? $5 : $4) }
-		END { if (v != "") print v }' "$2"
+		END { if (v != "") print v, unit }' "$2"
 }
 
 # A failed run that says only that perftest could not report. args: log...
@@ -166,12 +167,12 @@ run_tool() {
 	[ "$client_status" = 0 ] || fail "$tool client failed"
 
 	case $tool in
-	*_lat) kind=lat unit=usec ;;
-	ib_atomic_bw) kind=rate unit=Mpps ;;
-	*) kind=bw unit=MB/s ;;
+	*_lat) kind=lat ;;
+	ib_atomic_bw) kind=rate ;;
+	*) kind=bw ;;
 	esac
-	figure=$(result_figure "$kind" "$clog")
-	[ -n "$figure" ] || fail "no result line in the $tool output"
+	read -r figure unit < <(result_figure "$kind" "$clog") || true
+	[ -n "${figure:-}" ] || fail "no result line in the $tool output"
 	awk -v f="$figure" 'BEGIN { exit !(f > 0) }' || fail "$tool reported $figure $unit"
 	echo "RESULT $tool ${VM_ROLE}: $figure $unit"
 }
