@@ -11,16 +11,24 @@
 # 4.5+0.17 refuses it ("ODP does not support ATOMICS for now"), which is
 # one reason the tests use upstream's.
 #
-# usage: perftest-odp.sh [--deal] MODE[,MODE...] TOOL[,TOOL...] [PERFTEST OPTIONS...]
+# usage: perftest-odp.sh [--deal] [--msrxe PROVIDER_DIR] MODE[,MODE...] TOOL[,TOOL...] [PERFTEST OPTIONS...]
 #   --deal: each tool runs once, the tools dealt to the modes in turn (the
 #   first tool in the first mode, the second in the second, ...), instead
 #   of every tool in every mode: for a VM pair, where a run costs 3 times
 #   what it costs in one VM and the loopback case already runs them all.
-. "$(dirname "$0")/lib.sh"
+#   --msrxe: with the msrxe provider instead of the stock librxe.
+. "$(dirname "$0")/provider-lib.sh"
 
+usage="usage: perftest-odp.sh [--deal] [--msrxe PROVIDER_DIR] MODE[,MODE...] TOOL[,TOOL...] [OPTIONS...]"
 deal=
 [ "${1:-}" != --deal ] || { deal=yes; shift; }
-[ $# -ge 2 ] || fail "usage: perftest-odp.sh [--deal] MODE[,MODE...] TOOL[,TOOL...] [OPTIONS...]"
+if [ "${1:-}" = --msrxe ]; then
+	[ $# -ge 2 ] || fail "$usage"
+	provider_paths "$2"
+	use_provider ours
+	shift 2
+fi
+[ $# -ge 2 ] || fail "$usage"
 IFS=, read -r -a modes <<<"$1"
 IFS=, read -r -a tools <<<"$2"
 shift 2

@@ -5,7 +5,8 @@
 #          translates through the IOMMU (iommu_iova_to_phys), and freeing
 #          the MRs unlinks them (dma_iova_unlink)
 # and the mode's bad input: odp_iommu=1 on a network device without a PCI
-# function (lo) refuses to make the device, with a message that says why.
+# function (lo) refuses to make the device, with a message that says why;
+# odp_fault_ahead (patch 0025) refuses values above 16 MiB and non-numbers.
 #
 # usage: rxe-odp-mode.sh
 . "$(dirname "$0")/lib.sh"
@@ -54,4 +55,17 @@ cat /tmp/lo.err
 dmesg | grep "odp_iommu=1 needs a network device on a PCI function; lo has none" ||
 	fail "no message saying why rxe on lo was refused"
 rxe_odp_mode virt
+
+echo "==== bad input: odp_fault_ahead above its 16 MiB bound, or not a number"
+param=/sys/module/rdma_rxe/parameters/odp_fault_ahead
+saved=$(cat "$param")
+for bad in $((16 * 1024 * 1024 + 1)) 4294967295 lots -1; do
+	if echo "$bad" >"$param" 2>/dev/null; then
+		fail "odp_fault_ahead took '$bad'"
+	fi
+	[ "$(cat "$param")" = "$saved" ] || fail "odp_fault_ahead changed to $(cat "$param") on '$bad'"
+done
+echo $((16 * 1024 * 1024)) >"$param" || fail "odp_fault_ahead refused its bound, 16 MiB"
+echo "$saved" >"$param"
+echo "odp_fault_ahead: 16 MiB + 1, 4 GiB - 1, 'lots' and -1 refused; 16 MiB taken; back to $saved"
 echo "rxe-odp-mode: both modes proven, bad input refused"
