@@ -11,17 +11,21 @@
 # 4.5+0.17 refuses it ("ODP does not support ATOMICS for now"), which is
 # one reason the tests use upstream's.
 #
-# usage: perftest-odp.sh [--deal] [--msrxe PROVIDER_DIR] MODE[,MODE...] TOOL[,TOOL...] [PERFTEST OPTIONS...]
-#   --deal: each tool runs once, the tools dealt to the modes in turn (the
-#   first tool in the first mode, the second in the second, ...), instead
-#   of every tool in every mode: for a VM pair, where a run costs 3 times
-#   what it costs in one VM and the loopback case already runs them all.
+# usage: perftest-odp.sh [--deal OFFSET] [--msrxe PROVIDER_DIR] MODE[,MODE...] TOOL[,TOOL...] [PERFTEST OPTIONS...]
+#   --deal: each tool runs once, the tools dealt to the modes in turn
+#   (tool i in mode i + OFFSET, modulo the number of modes), instead of
+#   every tool in every mode. The suite deals with offset 0 in one VM and
+#   1 in a VM pair, so that between them every tool runs in every mode.
 #   --msrxe: with the msrxe provider instead of the stock librxe.
 . "$(dirname "$0")/provider-lib.sh"
 
-usage="usage: perftest-odp.sh [--deal] [--msrxe PROVIDER_DIR] MODE[,MODE...] TOOL[,TOOL...] [OPTIONS...]"
+usage="usage: perftest-odp.sh [--deal OFFSET] [--msrxe PROVIDER_DIR] MODE[,MODE...] TOOL[,TOOL...] [OPTIONS...]"
 deal=
-[ "${1:-}" != --deal ] || { deal=yes; shift; }
+if [ "${1:-}" = --deal ]; then
+	[[ ${2:-} =~ ^[0-9]+$ ]] || fail "--deal wants an offset (a number), not '${2:-}'"
+	deal=$2
+	shift 2
+fi
 if [ "${1:-}" = --msrxe ]; then
 	[ $# -ge 2 ] || fail "$usage"
 	provider_paths "$2"
@@ -59,7 +63,7 @@ for m in "${!modes[@]}"; do
 	rxe_odp_mode "$mode"
 	for t in "${!tools[@]}"; do
 		tool=${tools[t]}
-		[ -z "$deal" ] || [ $((t % ${#modes[@]})) = "$m" ] || continue
+		[ -z "$deal" ] || [ $(((t + deal) % ${#modes[@]})) = "$m" ] || continue
 		log=/tmp/perftest-odp-$mode-$tool.log
 		faults=$(rxe_counter odp_faults)
 		errors=$(rxe_counter odp_fault_errors)
