@@ -22,21 +22,7 @@ for f in "$prog" "$shim" "$example"; do
 	[ -e "$f" ] || fail "no $f: build the project first (cmake --build build)"
 done
 
-failures=()
-# args: subcase name, command...
-step() {
-	local name=$1 rc=0 start=$SECONDS
-	shift
-	echo "==== $name: $*"
-	"$@" || rc=$?
-	echo "==== $name: exit status $rc after $((SECONDS - start)) s"
-	if [ "$rc" = 0 ]; then
-		report_subcase "$name" 0
-	else
-		report_subcase "$name" 1 "exit status $rc"
-		failures+=("$name")
-	fi
-}
+failures=()  # run_step (lib.sh) adds the failed steps
 
 # The example's two state lines: nothing mapped before, 64 pages after
 example_prints_state() {
@@ -51,11 +37,11 @@ for mode in virt iommu; do
 	rxe_odp_mode "$mode"
 	gid=$(rxe_ipv4_gid_index)
 	use_provider ours
-	step "$mode.state" "$prog" -d rxe0 -g "$gid" state "$mode"
+	run_step "$mode.state" "$prog" -d rxe0 -g "$gid" state "$mode"
 done
-step bad-input "$prog" -d rxe0 -g "$gid" bad-input
-step no-extension env LD_PRELOAD="$shim" "$prog" -d rxe0 -g "$gid" no-extension
-step example example_prints_state
+run_step bad-input "$prog" -d rxe0 -g "$gid" bad-input
+run_step no-extension env LD_PRELOAD="$shim" "$prog" -d rxe0 -g "$gid" no-extension
+run_step example example_prints_state
 
 [ ${#failures[@]} = 0 ] || fail "ibverbs-ext: failed: ${failures[*]}"
 echo "ibverbs-ext: PASS: state in modes virt and iommu (library and rdma tool agree), bad input, no extension, example"

@@ -276,3 +276,29 @@ report_subcase() {
 	printf '    %sok %d %s.%s%s\n' "$([ "$2" = 0 ] || echo 'not ')" "$SUBCASE_COUNT" \
 		"$CASE_NAME" "$1" "${3:+ # $3}" >>/job/results
 }
+
+# Run one step of a case that checks several things and go on whatever it
+# gives: its exit status and time, and its sub-case line (report_subcase);
+# a failed step's name is added to the caller's array failures.
+# args: subcase name, command...
+run_step() {
+	local name=$1 rc=0 start=$SECONDS
+	shift
+	echo "==== $name: $*"
+	"$@" || rc=$?
+	echo "==== $name: exit status $rc after $((SECONDS - start)) s"
+	if [ "$rc" = 0 ]; then
+		report_subcase "$name" 0
+	else
+		report_subcase "$name" 1 "exit status $rc"
+		failures+=("$name")
+	fi
+}
+
+# The per-MR ODP statistics lines upstream perftest prints with --odp
+# (perftest-patches 0003: " ODP MR #1: faults ..."), one line per MR as
+# "FAULTS IN_TEST FAULT_ERRORS INVALIDATIONS PREFETCHES PAGES PAGE_SIZE
+# BOOKKEEPING". args: perftest output
+perftest_odp_stats() {
+	sed -n 's/^ ODP MR #[0-9]*: faults \([0-9]*\) (in the test \([0-9]*\)), fault errors \([0-9]*\), invalidations \([0-9]*\), prefetches \([0-9]*\), pages mapped \([0-9]*\), page size \([0-9]*\), bookkeeping \([0-9]*\) bytes$/\1 \2 \3 \4 \5 \6 \7 \8/p' "$1"
+}

@@ -25,28 +25,7 @@ PERFTEST_DIR=$BUILD_DIR/perftest/src
 export PATH=$PERFTEST_DIR:$PATH
 port=18800
 
-failures=()
-# args: subcase name, command...
-step() {
-	local name=$1 rc=0 start=$SECONDS
-	shift
-	echo "==== $name"
-	"$@" || rc=$?
-	echo "==== $name: exit status $rc after $((SECONDS - start)) s"
-	if [ "$rc" = 0 ]; then
-		report_subcase "$name" 0
-	else
-		report_subcase "$name" 1 "exit status $rc"
-		failures+=("$name")
-	fi
-}
-
-# The statistics lines perftest printed ("ODP MR #1: faults ..."), as
-# "FAULTS IN_TEST FAULT_ERRORS INVALIDATIONS PREFETCHES PAGES PAGE_SIZE
-# BOOKKEEPING" per line. args: log
-odp_stats() {
-	sed -n 's/^ ODP MR #[0-9]*: faults \([0-9]*\) (in the test \([0-9]*\)), fault errors \([0-9]*\), invalidations \([0-9]*\), prefetches \([0-9]*\), pages mapped \([0-9]*\), page size \([0-9]*\), bookkeeping \([0-9]*\) bytes$/\1 \2 \3 \4 \5 \6 \7 \8/p' "$1"
-}
+failures=()  # run_step (lib.sh) adds the failed steps
 
 # A prefetched ODP run, loopback: both sides report a figure (perftest.sh)
 # and one statistics line each, with a prefetch and no fault in the test.
@@ -60,7 +39,7 @@ prefetched_run() {
 	}
 	port=$((port + 1))
 	cat "$log"
-	stats=$(odp_stats "$log")
+	stats=$(perftest_odp_stats "$log")
 	while read -r line; do
 		[ -n "$line" ] || continue
 		n=$((n + 1))
@@ -100,8 +79,8 @@ stats_match_rdma_tool() {
 	cat "$slog"
 	rkey=$(sed -n 's/^ *local address: .* RKey \(0x[0-9a-f]*\) .*/\1/p' "$slog")
 	[ -n "$rkey" ] || { echo "no RKey in the server's output"; return 1; }
-	# "FAULTS ... BOOKKEEPING" as odp_stats prints them, from the tool
-	python3 - "$pid" "$rkey" "$(odp_stats "$slog")" "$json" <<'PY'
+	# "FAULTS ... BOOKKEEPING" as perftest_odp_stats prints them, from the tool
+	python3 - "$pid" "$rkey" "$(perftest_odp_stats "$slog")" "$json" <<'PY'
 import json, sys
 pid, rkey, printed, dump = int(sys.argv[1]), int(sys.argv[2], 16), sys.argv[3], sys.argv[4]
 # iproute2 prints keys in hex without 0x
@@ -170,13 +149,13 @@ bad_input() {
 
 use_provider ours
 rxe_odp_mode virt
-step virt.prefetch prefetched_run ib_write_bw
+run_step virt.prefetch prefetched_run ib_write_bw
 rxe_odp_mode iommu
-step iommu.prefetch prefetched_run ib_read_bw
-step rdma-tool stats_match_rdma_tool
-step bad-input bad_input
+run_step iommu.prefetch prefetched_run ib_read_bw
+run_step rdma-tool stats_match_rdma_tool
+run_step bad-input bad_input
 use_provider stock
-step stock-provider both_fail_with "ibv_advise_mr() is not supported on rxe0" --odp --odp_prefetch -n 20
+run_step stock-provider both_fail_with "ibv_advise_mr() is not supported on rxe0" --odp --odp_prefetch -n 20
 
 [ ${#failures[@]} = 0 ] || fail "perftest-prefetch: failed: ${failures[*]}"
 echo "perftest-prefetch: PASS: prefetched runs without faults (virt, iommu), statistics equal the rdma tool's, bad input and the stock provider refused"
