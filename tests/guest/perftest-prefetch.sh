@@ -31,14 +31,11 @@ failures=()  # run_step (lib.sh) adds the failed steps
 # and one statistics line each, with a prefetch and no fault in the test.
 # args: tool
 prefetched_run() {
-	local log=/tmp/perftest-prefetch-$1.log stats n=0 line
-	PERFTEST_PORT=$port run_perftest "$log" "$1" --odp --odp_prefetch -n 20 || {
-		cat "$log"
-		echo "$1 --odp --odp_prefetch failed"
-		return 1
-	}
+	local log=/tmp/perftest-prefetch-$1.log stats n=0 line rc=0
+	PERFTEST_PORT=$port run_perftest "$log" "$1" --odp --odp_prefetch -n 20 || rc=$?
 	port=$((port + 1))
 	cat "$log"
+	[ "$rc" = 0 ] || { echo "$1 --odp --odp_prefetch failed"; return 1; }
 	stats=$(perftest_odp_stats "$log")
 	while read -r line; do
 		[ -n "$line" ] || continue
@@ -64,12 +61,12 @@ stats_match_rdma_tool() {
 	stdbuf -oL ib_write_bw -d rxe0 -x "$gid" --odp -n 20 --wait_destroy 4 -p "$port" >"$slog" 2>&1 &
 	pid=$!
 	wait_listen "$port" 30
-	ib_write_bw -d rxe0 -x "$gid" --odp -n 20 -p "$port" 127.0.0.1 >"$clog" 2>&1 || {
+	port=$((port + 1))
+	ib_write_bw -d rxe0 -x "$gid" --odp -n 20 -p $((port - 1)) 127.0.0.1 >"$clog" 2>&1 || {
 		cat "$clog"
 		echo "client failed"
 		return 1
 	}
-	port=$((port + 1))
 	for ((i = 0; i < 100; i++)); do
 		grep -q "Waiting 4 seconds" "$slog" && break
 		sleep 0.1
