@@ -302,3 +302,11 @@ run_step() {
 perftest_odp_stats() {
 	sed -n 's/^ ODP MR #[0-9]*: faults \([0-9]*\) (in the test \([0-9]*\)), fault errors \([0-9]*\), invalidations \([0-9]*\), prefetches \([0-9]*\), pages mapped \([0-9]*\), page size \([0-9]*\), bookkeeping \([0-9]*\) bytes$/\1 \2 \3 \4 \5 \6 \7 \8/p' "$1"
 }
+
+# Put upstream perftest built with perftest-patches/ first in PATH, for
+# the scripts (perftest.sh) that run the tools by name.
+use_upstream_perftest() {
+	local dir=$BUILD_DIR/perftest/src
+	[ -x "$dir/ib_write_bw" ] || fail "no $dir/ib_write_bw: build the project first (cmake --build build)"
+	export PATH=$dir:$PATH
+}

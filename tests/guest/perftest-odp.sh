@@ -36,10 +36,7 @@ fi
 IFS=, read -r -a modes <<<"$1"
 IFS=, read -r -a tools <<<"$2"
 shift 2
-perftest_dir=$BUILD_DIR/perftest/src
-[ -x "$perftest_dir/ib_write_bw" ] || fail "no $perftest_dir/ib_write_bw: build the project first (cmake --build build)"
-# perftest.sh runs the tools by name
-export PATH=$perftest_dir:$PATH
+use_upstream_perftest
 
 # The statistics lines of this VM's side(s) in a tool's output (printed
 # with it): there must be one, and each must show faults and no fault
@@ -67,7 +64,7 @@ for m in "${!modes[@]}"; do
 		faults=$(rxe_counter odp_faults)
 		errors=$(rxe_counter odp_fault_errors)
 		status=0
-		PERFTEST_PORT=$port bash "$(dirname "$0")/perftest.sh" "$tool" --odp "$@" >"$log" 2>&1 || status=$?
+		PERFTEST_PORT=$port run_perftest "$log" "$tool" --odp "$@" || status=$?
 		cat "$log"
 		[ "$status" = 0 ] || fail "$tool --odp failed in ODP mode $mode (see its output above)"
 		faults=$(($(rxe_counter odp_faults) - faults))

@@ -19,10 +19,7 @@
 
 [ $# = 1 ] || fail "usage: perftest-prefetch.sh PROVIDER_DIR"
 provider_paths "$1"
-PERFTEST_DIR=$BUILD_DIR/perftest/src
-[ -x "$PERFTEST_DIR/ib_write_bw" ] || fail "no $PERFTEST_DIR/ib_write_bw: build the project first (cmake --build build)"
-# perftest.sh runs the tools by name
-export PATH=$PERFTEST_DIR:$PATH
+use_upstream_perftest
 port=18800
 
 failures=()  # run_step (lib.sh) adds the failed steps
