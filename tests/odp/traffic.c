@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "odp-test.h"
 
@@ -62,6 +63,118 @@ out_mr:
 	return err;
 }
 
+/*
+ * A message of one packet faults in no more of its receive buffer than it
+ * fills: discarding the pages after it (MADV_DONTNEED) invalidates nothing,
+ * as they were never mapped; discarding the page it filled does.
+ */
+static int traffic_recv_fault_bound(struct rt_dev *d, struct rt_region *src, uint32_t seed)
+{
+	size_t pg = d->page, len = 64;
+	struct ibv_sge sge = { .addr = (uintptr_t)src->addr, .length = (uint32_t)len,
+			       .lkey = src->mr->lkey };
+	struct ibv_send_wr wr = { .wr_id = 2, .sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_SEND };
+	struct rt_region dst = { 0 };
+	struct rt_counters c0, c1, c2;
+	struct rt_pair p = { 0 };
+	struct ibv_wc wc;
+	char buf[200];
+	int err;
+
+	rt_set_case(d, "traffic/recv-fault-bound");
+	err = region_new(d, &dst, 8, ODP_RW, -1);
+	if (!err)
+		err = pair_new(d, &p, IBV_QPT_RC, false);
+	if (!err)
+		err = rt_post_recv(d, &p, dst.mr, dst.addr, dst.len, 8);
+	if (!err)
+		err = rt_exec_wr(d, &p, &wr, &wc, "SEND");
+	if (!err)
+		err = rt_expect_status(d, &wc, IBV_WC_SUCCESS, "SEND");
+	if (!err)
+		err = rt_expect_recv(d, &p, 8, (uint32_t)len, &wc, "RECV");
+	if (!err)
+		err = rt_check_pat(d, "received bytes", dst.addr, len, seed, 0);
+	if (!err)
+		err = rt_counters_read(d, &c0);
+	if (!err && madvise(dst.addr + pg, dst.len - pg, MADV_DONTNEED))
+		err = rt_fail(d, -errno, "madvise(MADV_DONTNEED) of pages 1-7: %s", strerror(errno));
+	if (!err)
+		err = rt_counters_read(d, &c1);
+	if (!err && madvise(dst.addr, pg, MADV_DONTNEED))
+		err = rt_fail(d, -errno, "madvise(MADV_DONTNEED) of page 0: %s", strerror(errno));
+	if (!err)
+		err = rt_counters_read(d, &c2);
+	if (!err && c1.invalidations != c0.invalidations) {
+		rt_counters_delta(&c0, &c1, buf, sizeof(buf));
+		err = rt_fail(d, -EIO, "a %zu-byte message mapped receive buffer pages it did not reach: discarding them invalidated the MR (%s)",
+			      len, buf);
+	}
+	if (!err && c2.invalidations == c1.invalidations) {
+		rt_counters_delta(&c1, &c2, buf, sizeof(buf));
+		err = rt_fail(d, -EIO, "discarding the page the message filled invalidated nothing (%s)",
+			      buf);
+	}
+	if (!err)
+		rt_ok(d, "a %zu-byte SEND into an 8-page ODP receive buffer never touched mapped its first page only: every byte right",
+		      len);
+	rt_pair_free(&p);
+	rt_region_free(&dst);
+	return err;
+}
+
+/*
+ * A READ whose fault maps pages that a WRITE mapped before leaves them
+ * writable: writing them again takes no fault. The target of the WRITEs is
+ * never touched by the CPU; the READ starts at one of its missing pages,
+ * so that its fault reaches over the written one.
+ */
+static int traffic_read_keeps_write(struct rt_dev *d, struct rt_pair *p)
+{
+	size_t pg = d->page, w_off = 2 * pg, len = 100;
+	struct rt_region src = { 0 }, target = { 0 }, copy = { 0 };
+	struct rt_counters c0, c1;
+	char buf[200];
+	int err;
+
+	rt_set_case(d, "traffic/read-keeps-write");
+	err = region_new(d, &src, 1, ODP_RW, 14);
+	if (!err)
+		err = region_new(d, &target, 4, ODP_RW, -1);
+	if (!err)
+		err = region_new(d, &copy, 4, ODP_RW, -1);
+	if (!err)
+		err = rdma(d, p, IBV_WR_RDMA_WRITE, src.mr, src.addr, len, target.mr,
+			   target.addr + w_off, IBV_WC_SUCCESS, "WRITE into page 2");
+	if (!err)
+		err = rdma(d, p, IBV_WR_RDMA_READ, copy.mr, copy.addr, 4 * pg, target.mr,
+			   target.addr, IBV_WC_SUCCESS, "READ of pages 0-3");
+	if (!err)
+		err = rt_check_landed(d, "READ of pages 0-3", copy.addr, copy.len, w_off, len, 14, 0);
+	if (!err)
+		err = rt_counters_read(d, &c0);
+	if (!err)
+		err = rdma(d, p, IBV_WR_RDMA_WRITE, src.mr, src.addr + 2 * len, len, target.mr,
+			   target.addr + w_off + 2 * len, IBV_WC_SUCCESS, "WRITE into page 2 again");
+	if (!err)
+		err = rt_counters_read(d, &c1);
+	if (!err)
+		err = rt_check_pat(d, "second WRITE's bytes", target.addr + w_off + 2 * len, len, 14,
+				   2 * len);
+	if (!err) {
+		rt_counters_delta(&c0, &c1, buf, sizeof(buf));
+		if (c1.faults != c0.faults)
+			err = rt_fail(d, -EIO, "a WRITE into a page that a WRITE mapped and a READ faulted over faulted again (%s)",
+				      buf);
+	}
+	if (!err)
+		rt_ok(d, "WRITE, READ faulting over the written page, WRITE again: no fault for the second WRITE, every byte right");
+	rt_region_free(&src);
+	rt_region_free(&target);
+	rt_region_free(&copy);
+	return err;
+}
+
 static int traffic_write_read(struct rt_dev *d)
 {
 	size_t pg = d->page;
@@ -110,6 +223,8 @@ static int traffic_write_read(struct rt_dev *d)
 		      r_len, r_roff, r_loff);
 	rt_region_free(&a);
 	rt_region_free(&b);
+	if (!err)
+		err = traffic_read_keeps_write(d, &p);
 out:
 	rt_pair_free(&p);
 	return err;
@@ -340,6 +455,8 @@ int cmd_traffic(struct rt_dev *d, const struct options *o)
 		err = region_new(d, &src, 8, ODP_RW, 11);
 	if (!err)
 		err = traffic_send_recv(d, &src, 11);
+	if (!err)
+		err = traffic_recv_fault_bound(d, &src, 11);
 	if (!err)
 		err = traffic_write_read(d);
 	if (!err)
