@@ -16,6 +16,8 @@
  *      never touched (the fault allocates them), the pages populated by the
  *      CPU first (only the device's first touch is left), and a pinned MR
  *      over untouched pages for reference (registration pins them).
+ *  (e) Sparse ODP MRs of 1 GiB to 1 TiB: registration time and kernel
+ *      bookkeeping (rxe-odp-bench-sparse.c).
  *
  * Prints figures; asserts nothing about speed. It fails only when the
  * device cannot do the work (no ODP, a work request fails, ...).
@@ -24,7 +26,7 @@
  *
  * usage: rxe-odp-bench [--dev rxe0] [--port 1] [--gid INDEX] [--pages N]
  *                      [--size BYTES] [--iters N] [--atomics N] [--rounds N]
- *                      [--parts bw,atomic,ft]
+ *                      [--parts bw,atomic,ft,sparse]
  *                      [--cases untouched,cpu_resident,pinned_ref]
  */
 #define _GNU_SOURCE
@@ -39,9 +41,8 @@
 
 #include <infiniband/verbs_ext.h>
 
-#include "rdmatest.h"
+#include "rxe-odp-bench.h"
 
-#define PROG "rxe-odp-bench"
 #define MAX_ROUNDS 15
 /* Work requests in flight in the bandwidth test */
 #define BW_DEPTH 16
@@ -63,7 +64,7 @@ struct options {
 	unsigned long iters;
 	unsigned long atomics;
 	int rounds;
-	bool part[3];		/* bw, atomic, ft */
+	bool part[4];		/* bw, atomic, ft, sparse */
 	bool ft_case[3];	/* as ft_cases[] */
 };
 
@@ -73,12 +74,12 @@ struct bench {
 	struct rt_pair pair;
 };
 
-static void fig(const char *key, double value, const char *unit)
+void fig(const char *key, double value, const char *unit)
 {
 	printf("%-40s %14.3f  %s\n", key, value, unit);
 }
 
-static void fig_count(const char *key, long long value)
+void fig_count(const char *key, long long value)
 {
 	printf("%-40s %14lld  %s\n", key, value, "count");
 }
@@ -296,7 +297,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
+double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -596,7 +597,7 @@ static void usage(FILE *f)
 		   "  --iters   bandwidth messages per round (default 200)\n"
 		   "  --atomics atomic operations per round (default 500)\n"
 		   "  --rounds  rounds of each figure (fresh MRs for first touch), 1 to %d (default 3)\n"
-		   "  --parts   which figures: bw,atomic,ft (default all)\n"
+		   "  --parts   which figures: bw,atomic,ft,sparse (default all)\n"
 		   "  --cases   first-touch cases: untouched,cpu_resident,pinned_ref (default all)\n",
 		MAX_ROUNDS);
 }
@@ -637,7 +638,7 @@ static int set_num(struct options *o, int key, const char *s)
 /* A list option (--parts, --cases): a comma-separated subset of @names */
 struct list_opt {
 	const char *opt;
-	const char *names[3];
+	const char *names[4];	/* up to 4; NULL after the last */
 	const char *empty;	/* what an empty list is told */
 };
 
@@ -646,15 +647,18 @@ static int set_list(const struct list_opt *lo, char *arg, bool *set)
 {
 	char *tok, *save;
 	bool any = false;
-	int k;
+	int k, n;
 
-	memset(set, 0, 3 * sizeof(*set));
+	for (n = 0; n < 4 && lo->names[n]; n++)
+		set[n] = false;
 	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		for (k = 0; k < 3 && strcmp(tok, lo->names[k]); k++)
+		for (k = 0; k < n && strcmp(tok, lo->names[k]); k++)
 			;
-		if (k == 3) {
-			fprintf(stderr, PROG ": %s takes %s, %s and %s, not '%s'\n", lo->opt,
-				lo->names[0], lo->names[1], lo->names[2], tok);
+		if (k == n) {
+			fprintf(stderr, PROG ": %s takes", lo->opt);
+			for (k = 0; k < n; k++)
+				fprintf(stderr, "%s %s", k ? "," : "", lo->names[k]);
+			fprintf(stderr, ", not '%s'\n", tok);
 			return -EINVAL;
 		}
 		set[k] = true;
@@ -684,8 +688,8 @@ static const struct option longopts[] = {
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	const struct list_opt parts = { "--parts", { "bw", "atomic", "ft" },
-					"at least one of bw, atomic, ft" };
+	const struct list_opt parts = { "--parts", { "bw", "atomic", "ft", "sparse" },
+					"at least one of bw, atomic, ft, sparse" };
 	const struct list_opt cases = { "--cases",
 					{ ft_cases[0].name, ft_cases[1].name, ft_cases[2].name },
 					"at least one case" };
@@ -693,7 +697,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	*o = (struct options){ .dev = "rxe0", .port = 1, .gid = -1, .pages = 256,
 			       .size = 65536, .iters = 200, .atomics = 500,
-			       .rounds = 3, .part = { true, true, true },
+			       .rounds = 3, .part = { true, true, true, true },
 			       .ft_case = { true, true, true } };
 	while ((c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
 		switch (c) {
@@ -754,6 +758,8 @@ int main(int argc, char **argv)
 		err = bench_atomic(&b, &o);
 	if (!err && o.part[2])
 		err = bench_first_touch(&b, &o);
+	if (!err && o.part[3])
+		err = bench_sparse(&b.d, &b.pair, o.rounds);
 	if (!err)
 		err = rt_counter_get(&b.d, "completer_retry_err", &retries_end);
 	if (!err) {

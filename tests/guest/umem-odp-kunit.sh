@@ -25,7 +25,7 @@ fi
 seconds=${1:-60}
 [[ $seconds =~ ^[0-9]+$ ]] || fail "STRESS_SECONDS wants a number, not '$seconds'"
 KUNIT_PARAMS="stress_seconds=$seconds" kunit_run drivers/infiniband/core/umem_odp_kunit.ko \
-	umem_odp_iova odp_fault_invalidate odp_virt_dma odp_implicit_child odp_p2p odp_read_keeps_write odp_bad_input odp_memory odp_stress
+	umem_odp_iova odp_fault_invalidate odp_virt_dma odp_implicit_child odp_p2p odp_read_keeps_write odp_bad_input odp_memory odp_sparse odp_stress
 
 echo
 echo "ODP bookkeeping of a 4096-page umem, faulted in completely (edu behind VT-d):"

@@ -2,7 +2,8 @@
  * rxe-odp-test traffic: ODP MRs on both sides of SEND/RECV, RDMA WRITE,
  * RDMA READ, atomics, SRQ receives and a UD SEND, at unaligned offsets
  * over several pages; every byte checked; odp_faults rises, and
- * odp_fault_errors does not.
+ * odp_fault_errors does not. A 1 TiB ODP MR over reserved address space:
+ * traffic at both ends, kernel bookkeeping only for what was touched.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include <infiniband/verbs_ext.h>
 
 #include "odp-test.h"
 
@@ -175,6 +178,95 @@ static int traffic_read_keeps_write(struct rt_dev *d, struct rt_pair *p)
 	return err;
 }
 
+/* The ODP state of @mr into @s (libibverbs-ext); -errno reported */
+static int odp_state(struct rt_dev *d, struct ibv_mr *mr, struct ibvx_mr_odp_state *s)
+{
+	struct ibvx_error e;
+	int ret = ibvx_query_mr_odp(mr, s, sizeof(*s), &e);
+
+	return ret ? rt_fail(d, -ret, "%s", e.message) : 0;
+}
+
+/*
+ * A 1 TiB ODP MR over address space reserved with PROT_NONE, two pages
+ * mapped at each end: registering it maps nothing and costs (almost) no
+ * kernel memory; an RDMA WRITE into each end and an RDMA READ back move the
+ * right bytes, and what the kernel keeps grows only by what they touched.
+ */
+static int traffic_sparse(struct rt_dev *d, struct rt_pair *p)
+{
+	const size_t size = (size_t)1 << 40, pg = d->page, budget = 1 << 20;
+	const size_t loff = 3, roff = pg - 500, len = pg + 401, back = 7;
+	struct ibvx_mr_odp_state s0, s1;
+	struct rt_region a = { 0 }, b = { 0 };
+	struct ibv_mr *mr = NULL;
+	uint64_t t0, reg_ns = 0;
+	uint8_t *base, *end[2];
+	int i, err;
+
+	rt_set_case(d, "traffic/sparse-1tib");
+	base = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return rt_fail(d, -errno, "cannot reserve 1 TiB of address space: %s",
+			       strerror(errno));
+	end[0] = base;
+	end[1] = base + size - 2 * pg;
+	err = 0;
+	for (i = 0; i < 2 && !err; i++)
+		if (mmap(end[i], 2 * pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			err = rt_fail(d, -errno, "mmap at an end of the reservation: %s",
+				      strerror(errno));
+	if (!err) {
+		t0 = rt_now_ns();
+		mr = ibv_reg_mr(d->pd, base, size, ODP_RW);
+		reg_ns = rt_now_ns() - t0;
+		if (!mr)
+			err = rt_fail(d, -errno, "ibv_reg_mr of a 1 TiB ODP MR: %s", strerror(errno));
+	}
+	if (!err)
+		err = odp_state(d, mr, &s0);
+	if (!err && (s0.pages_mapped || s0.bookkeeping_bytes >= budget))
+		err = rt_fail(d, -EIO, "a fresh 1 TiB ODP MR: %" PRIu64 " pages mapped, %" PRIu64
+			      " bytes of bookkeeping (expected 0 and under %zu)",
+			      s0.pages_mapped, s0.bookkeeping_bytes, budget);
+	if (!err)
+		err = region_new(d, &a, 2, ODP_RW, 21);
+	if (!err)
+		err = region_new(d, &b, 2, ODP_RW, -1);
+	for (i = 0; i < 2 && !err; i++) {
+		memset(b.addr, 0, b.len);
+		err = rdma(d, p, IBV_WR_RDMA_WRITE, a.mr, a.addr + loff, len, mr, end[i] + roff,
+			   IBV_WC_SUCCESS, i ? "WRITE into the last pages" : "WRITE into the first pages");
+		if (!err)
+			err = rt_check_landed(d, "the written end", end[i], 2 * pg, roff, len, 21, loff);
+		if (!err)
+			err = rdma(d, p, IBV_WR_RDMA_READ, b.mr, b.addr + back, len, mr,
+				   end[i] + roff, IBV_WC_SUCCESS, "READ back from an end");
+		if (!err)
+			err = rt_check_landed(d, "what was read back", b.addr, b.len, back, len, 21,
+					      loff);
+	}
+	if (!err)
+		err = odp_state(d, mr, &s1);
+	if (!err && (s1.pages_mapped < 4 || s1.bookkeeping_bytes >= budget))
+		err = rt_fail(d, -EIO, "after traffic at both ends: %" PRIu64 " pages mapped, %" PRIu64
+			      " bytes of bookkeeping (expected at least 4 and under %zu)",
+			      s1.pages_mapped, s1.bookkeeping_bytes, budget);
+	if (!err)
+		rt_ok(d, "1 TiB ODP MR registered in %.3f ms with %" PRIu64 " bytes of bookkeeping"
+		      " (IOVA held: %" PRIu64 " bytes); WRITE and READ of %zu bytes at each end right;"
+		      " then %" PRIu64 " pages mapped, %" PRIu64 " bytes of bookkeeping",
+		      reg_ns / 1e6, s0.bookkeeping_bytes, s0.iova_bytes, len, s1.pages_mapped,
+		      s1.bookkeeping_bytes);
+	if (mr && ibv_dereg_mr(mr) && !err)
+		err = rt_fail(d, -errno, "ibv_dereg_mr of the 1 TiB MR: %s", strerror(errno));
+	rt_region_free(&a);
+	rt_region_free(&b);
+	munmap(base, size);
+	return err;
+}
+
 static int traffic_write_read(struct rt_dev *d)
 {
 	size_t pg = d->page;
@@ -225,6 +317,8 @@ static int traffic_write_read(struct rt_dev *d)
 	rt_region_free(&b);
 	if (!err)
 		err = traffic_read_keeps_write(d, &p);
+	if (!err)
+		err = traffic_sparse(d, &p);
 out:
 	rt_pair_free(&p);
 	return err;

@@ -1,0 +1,149 @@
+/*
+ * rxe-odp-bench part (e): ODP MRs over sparse address space. For 1 GiB,
+ * 64 GiB and 1 TiB of address space reserved with PROT_NONE and one page
+ * mapped at each end, and for a one-page MR as the reference: the time of
+ * ibv_reg_mr and ibv_dereg_mr (medians of the rounds), the kernel's
+ * bookkeeping of the fresh MR and after one RDMA WRITE into each end page
+ * (the MR's ODP state, libibverbs-ext), the IOVA space it holds; and the
+ * ratio of the registration times of 1 TiB and of one page (1: the cost
+ * does not grow with the size).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <infiniband/verbs_ext.h>
+
+#include "rxe-odp-bench.h"
+
+#define SPARSE_MAX_ROUNDS 15
+
+struct sparse_size {
+	const char *name;
+	unsigned int shift;	/* log2 of the bytes */
+};
+
+/* The first is the reference: one page (its two ends are the same page) */
+static const struct sparse_size sparse_sizes[] = {
+	{ "page", 0 },
+	{ "1gib", 30 },
+	{ "64gib", 36 },
+	{ "1tib", 40 },
+};
+
+/* What one registration of a sparse MR measured */
+struct sparse_round {
+	double reg_us, dereg_us;
+	struct ibvx_mr_odp_state fresh, touched;
+};
+
+static int sparse_state(struct rt_dev *d, struct ibv_mr *mr, struct ibvx_mr_odp_state *s)
+{
+	struct ibvx_error e;
+	int ret = ibvx_query_mr_odp(mr, s, sizeof(*s), &e);
+
+	return ret ? rt_fail(d, -ret, "%s", e.message) : 0;
+}
+
+/* Register the @len bytes at @base, WRITE @src's page into both end pages, deregister */
+static int sparse_round(struct rt_dev *d, struct rt_pair *pair, uint8_t *base, size_t len,
+			struct ibv_mr *src, struct sparse_round *r)
+{
+	const int access = IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE |
+			   IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ;
+	uint64_t t0 = rt_now_ns();
+	struct ibv_mr *mr = ibv_reg_mr(d->pd, base, len, access);
+	int err;
+
+	r->reg_us = (double)(rt_now_ns() - t0) / 1e3;
+	if (!mr)
+		return rt_fail(d, -errno, "ibv_reg_mr of %zu bytes of sparse ODP memory: %s", len,
+			       strerror(errno));
+	err = sparse_state(d, mr, &r->fresh);
+	if (!err)
+		err = rt_post_rdma(d, pair, IBV_WR_RDMA_WRITE, src, 0, mr, 0, d->page, 0);
+	if (!err)
+		err = rt_post_rdma(d, pair, IBV_WR_RDMA_WRITE, src, 0, mr, len - d->page, d->page,
+				   1);
+	if (!err)
+		err = rt_poll_n(d, pair->scq, 2);
+	if (!err)
+		err = sparse_state(d, mr, &r->touched);
+	t0 = rt_now_ns();
+	if (ibv_dereg_mr(mr) && !err)
+		err = rt_fail(d, -errno, "ibv_dereg_mr: %s", strerror(errno));
+	r->dereg_us = (double)(rt_now_ns() - t0) / 1e3;
+	return err;
+}
+
+/* All rounds of one size; the median registration time goes to @reg_us */
+static int sparse_one(struct rt_dev *d, struct rt_pair *pair, const struct sparse_size *sz,
+		      int rounds, struct ibv_mr *src, double *reg_us)
+{
+	const size_t pg = d->page, len = sz->shift ? (size_t)1 << sz->shift : pg;
+	double reg[SPARSE_MAX_ROUNDS], dereg[SPARSE_MAX_ROUNDS];
+	struct sparse_round r = { 0 };
+	char key[64];
+	uint8_t *base;
+	int i, err = 0;
+
+	base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return rt_fail(d, -errno, "cannot reserve %zu bytes of address space: %s", len,
+			       strerror(errno));
+	if (mmap(base, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		 0) == MAP_FAILED ||
+	    mmap(base + len - pg, pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		err = rt_fail(d, -errno, "mmap of an end page: %s", strerror(errno));
+	for (i = 0; i < rounds && !err; i++) {
+		err = sparse_round(d, pair, base, len, src, &r);
+		reg[i] = r.reg_us;
+		dereg[i] = r.dereg_us;
+	}
+	munmap(base, len);
+	if (err)
+		return err;
+	*reg_us = median(reg, rounds);
+#define SPARSE_FIG(what, value, unit)                                        \
+	do {                                                                 \
+		snprintf(key, sizeof(key), "sparse.%s.%s", sz->name, what);  \
+		fig(key, value, unit);                                       \
+	} while (0)
+	SPARSE_FIG("reg", *reg_us, "us");
+	SPARSE_FIG("dereg", median(dereg, rounds), "us");
+	SPARSE_FIG("bookkeeping_fresh", (double)r.fresh.bookkeeping_bytes, "bytes");
+	SPARSE_FIG("bookkeeping_touched", (double)r.touched.bookkeeping_bytes, "bytes");
+	SPARSE_FIG("pages_touched", (double)r.touched.pages_mapped, "count");
+	SPARSE_FIG("iova", (double)r.fresh.iova_bytes, "bytes");
+#undef SPARSE_FIG
+	return 0;
+}
+
+int bench_sparse(struct rt_dev *d, struct rt_pair *pair, int rounds)
+{
+	double reg_us[RT_ARRAY_SIZE(sparse_sizes)];
+	struct rt_region src = { 0 };
+	size_t i;
+	int err;
+
+	if (rounds > SPARSE_MAX_ROUNDS)
+		rounds = SPARSE_MAX_ROUNDS;
+	printf("== (e) sparse ODP MRs: 1 GiB, 64 GiB, 1 TiB of PROT_NONE address space with a page mapped at each end, and a one-page MR; median of %d round(s)\n",
+	       rounds);
+	printf("#  reg, dereg: ibv_reg_mr, ibv_dereg_mr; bookkeeping: the kernel's (ODP state) of the fresh MR and after one page WRITE into each end;\n"
+	       "#  iova: IOVA space held (0 in virt mode); reg_1tib_over_page: registration time ratio (1: it does not grow with the size)\n");
+	err = rt_region_map(d, &src, d->page);
+	if (!err)
+		err = rt_region_reg(d, &src, IBV_ACCESS_LOCAL_WRITE);
+	for (i = 0; i < RT_ARRAY_SIZE(sparse_sizes) && !err; i++)
+		err = sparse_one(d, pair, &sparse_sizes[i], rounds, src.mr, &reg_us[i]);
+	rt_region_free(&src);
+	if (!err)
+		fig("sparse.reg_1tib_over_page",
+		    reg_us[RT_ARRAY_SIZE(sparse_sizes) - 1] / reg_us[0], "ratio");
+	return err;
+}
