@@ -113,6 +113,8 @@ prefetch_device_removal() {
 	fi
 }
 
+# traffic's hugetlb case: 2 huge pages (the shared boot's reset frees them)
+echo 2 >/proc/sys/vm/nr_hugepages
 for mode in "${modes[@]}"; do
 	echo "======== rxe0 ODP mode: $mode"
 	rxe_odp_mode "$mode"

@@ -3,7 +3,8 @@
  * RDMA READ, atomics, SRQ receives and a UD SEND, at unaligned offsets
  * over several pages; every byte checked; odp_faults rises, and
  * odp_fault_errors does not. A 1 TiB ODP MR over reserved address space:
- * traffic at both ends, kernel bookkeeping only for what was touched.
+ * traffic at both ends, kernel bookkeeping only for what was touched. An
+ * ODP MR over hugetlb pages: one entry per huge page.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -267,6 +268,69 @@ static int traffic_sparse(struct rt_dev *d, struct rt_pair *p)
 	return err;
 }
 
+/* Huge pages the hugetlb case maps (tests/guest/rxe-odp.sh reserves them) */
+#define HUGE_PAGES 2
+#define HUGE_BYTES ((size_t)2 << 20)
+
+/*
+ * An ODP MR registered with IBV_ACCESS_HUGETLB over two 2 MiB hugetlb
+ * pages: an RDMA WRITE across the boundary of the huge pages and a READ
+ * back move the right bytes; the MR keeps one entry per huge page (its
+ * page size is 2 MiB, two entries are mapped) and its bookkeeping is one
+ * chunk of entries, not a pfn per 4 KiB page (8 KiB for 4 MiB).
+ */
+static int traffic_hugetlb(struct rt_dev *d, struct rt_pair *p)
+{
+	const size_t len = HUGE_PAGES * HUGE_BYTES, pg = d->page;
+	const size_t roff = HUGE_BYTES - pg - 50, n = 2 * pg + 100, back = 9;
+	struct rt_region a = { 0 }, b = { 0 };
+	struct ibvx_mr_odp_state s;
+	struct ibv_mr *mr = NULL;
+	uint8_t *buf;
+	int err;
+
+	rt_set_case(d, "traffic/hugetlb");
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+		   -1, 0);
+	if (buf == MAP_FAILED)
+		return rt_fail(d, -errno, "mmap of %d huge pages: %s (reserve them: /proc/sys/vm/nr_hugepages)",
+			       HUGE_PAGES, strerror(errno));
+	mr = ibv_reg_mr(d->pd, buf, len, ODP_RW | IBV_ACCESS_HUGETLB);
+	err = mr ? 0 : rt_fail(d, -errno, "ibv_reg_mr of hugetlb ODP memory: %s", strerror(errno));
+	if (!err)
+		err = region_new(d, &a, 4, ODP_RW, 23);
+	if (!err)
+		err = region_new(d, &b, 4, ODP_RW, -1);
+	if (!err)
+		err = rdma(d, p, IBV_WR_RDMA_WRITE, a.mr, a.addr + 1, n, mr, buf + roff,
+			   IBV_WC_SUCCESS, "WRITE across the huge pages' boundary");
+	if (!err)
+		err = rt_check_landed(d, "the hugetlb target", buf, len, roff, n, 23, 1);
+	if (!err)
+		err = rdma(d, p, IBV_WR_RDMA_READ, b.mr, b.addr + back, n, mr, buf + roff,
+			   IBV_WC_SUCCESS, "READ back across the boundary");
+	if (!err)
+		err = rt_check_landed(d, "what was read back", b.addr, b.len, back, n, 23, 1);
+	if (!err)
+		err = odp_state(d, mr, &s);
+	if (!err && (s.page_size != HUGE_BYTES || s.pages_mapped != HUGE_PAGES ||
+		     s.bookkeeping_bytes > pg))
+		err = rt_fail(d, -EIO, "hugetlb ODP MR: page size %" PRIu64 ", %" PRIu64
+			      " entries mapped, %" PRIu64 " bytes of bookkeeping (expected %zu, %d, at most %zu)",
+			      s.page_size, s.pages_mapped, s.bookkeeping_bytes, HUGE_BYTES, HUGE_PAGES,
+			      pg);
+	if (!err)
+		rt_ok(d, "WRITE and READ of %zu bytes across two huge pages right; %" PRIu64
+		      " entries of %" PRIu64 " bytes mapped, %" PRIu64 " bytes of bookkeeping",
+		      n, s.pages_mapped, s.page_size, s.bookkeeping_bytes);
+	if (mr && ibv_dereg_mr(mr) && !err)
+		err = rt_fail(d, -errno, "ibv_dereg_mr of the hugetlb MR: %s", strerror(errno));
+	rt_region_free(&a);
+	rt_region_free(&b);
+	munmap(buf, len);
+	return err;
+}
+
 static int traffic_write_read(struct rt_dev *d)
 {
 	size_t pg = d->page;
@@ -319,6 +383,8 @@ static int traffic_write_read(struct rt_dev *d)
 		err = traffic_read_keeps_write(d, &p);
 	if (!err)
 		err = traffic_sparse(d, &p);
+	if (!err)
+		err = traffic_hugetlb(d, &p);
 out:
 	rt_pair_free(&p);
 	return err;
