@@ -6,7 +6,10 @@
  * bookkeeping of the fresh MR and after one RDMA WRITE into each end page
  * (the MR's ODP state, libibverbs-ext), the IOVA space it holds; and the
  * ratio of the registration times of 1 TiB and of one page (1: the cost
- * does not grow with the size).
+ * does not grow with the size). Then the bookkeeping per MiB of a 64 MiB
+ * ODP MR written all over by RDMA, over 4 KiB pages and over 2 MiB hugetlb
+ * pages (registered with IBV_ACCESS_HUGETLB; tests/guest/rxe-odp-bench.sh
+ * reserves them).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +23,9 @@
 #include "rxe-odp-bench.h"
 
 #define SPARSE_MAX_ROUNDS 15
+/* The MR whose bookkeeping per MiB is measured, and the WRITEs that fill it */
+#define FILL_BYTES ((size_t)64 << 20)
+#define FILL_PIECE ((size_t)1 << 20)
 
 struct sparse_size {
 	const char *name;
@@ -123,6 +129,46 @@ static int sparse_one(struct rt_dev *d, struct rt_pair *pair, const struct spars
 	return 0;
 }
 
+/* Bookkeeping per MiB of a FILL_BYTES ODP MR that RDMA WRITEs from @src fill */
+static int fill_one(struct rt_dev *d, struct rt_pair *pair, bool huge, struct ibv_mr *src)
+{
+	const int access = IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE |
+			   IBV_ACCESS_REMOTE_WRITE | (huge ? IBV_ACCESS_HUGETLB : 0);
+	const char *kind = huge ? "hugetlb" : "4k";
+	struct ibvx_mr_odp_state s = { 0 };
+	struct ibv_mr *mr = NULL;
+	size_t off;
+	char key[64];
+	void *buf;
+	int err;
+
+	buf = mmap(NULL, FILL_BYTES, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | (huge ? MAP_HUGETLB : 0), -1, 0);
+	if (buf == MAP_FAILED)
+		return rt_fail(d, -errno, "mmap of %zu MiB of %s memory: %s%s", FILL_BYTES >> 20, kind,
+			       strerror(errno),
+			       huge ? " (reserve huge pages: /proc/sys/vm/nr_hugepages)" : "");
+	mr = ibv_reg_mr(d->pd, buf, FILL_BYTES, access);
+	err = mr ? 0 : rt_fail(d, -errno, "ibv_reg_mr of %s ODP memory: %s", kind, strerror(errno));
+	for (off = 0; off < FILL_BYTES && !err; off += FILL_PIECE) {
+		err = rt_post_rdma(d, pair, IBV_WR_RDMA_WRITE, src, 0, mr, off, FILL_PIECE, off);
+		if (!err)
+			err = rt_poll_n(d, pair->scq, 1);
+	}
+	if (!err)
+		err = sparse_state(d, mr, &s);
+	if (!err) {
+		snprintf(key, sizeof(key), "sparse.bookkeeping_per_mib.%s", kind);
+		fig(key, (double)s.bookkeeping_bytes / (double)(FILL_BYTES >> 20), "bytes");
+		snprintf(key, sizeof(key), "sparse.entries_mapped.%s", kind);
+		fig(key, (double)s.pages_mapped, "count");
+	}
+	if (mr && ibv_dereg_mr(mr) && !err)
+		err = rt_fail(d, -errno, "ibv_dereg_mr: %s", strerror(errno));
+	munmap(buf, FILL_BYTES);
+	return err;
+}
+
 int bench_sparse(struct rt_dev *d, struct rt_pair *pair, int rounds)
 {
 	double reg_us[RT_ARRAY_SIZE(sparse_sizes)];
@@ -145,5 +191,18 @@ int bench_sparse(struct rt_dev *d, struct rt_pair *pair, int rounds)
 	if (!err)
 		fig("sparse.reg_1tib_over_page",
 		    reg_us[RT_ARRAY_SIZE(sparse_sizes) - 1] / reg_us[0], "ratio");
+	if (err)
+		return err;
+
+	printf("#  bookkeeping_per_mib: of a %zu MiB ODP MR written all over by RDMA, over 4 KiB pages and over 2 MiB hugetlb pages (IBV_ACCESS_HUGETLB)\n",
+	       FILL_BYTES >> 20);
+	err = rt_region_map(d, &src, FILL_PIECE);
+	if (!err)
+		err = rt_region_reg(d, &src, IBV_ACCESS_LOCAL_WRITE);
+	if (!err)
+		err = fill_one(d, pair, false, src.mr);
+	if (!err)
+		err = fill_one(d, pair, true, src.mr);
+	rt_region_free(&src);
 	return err;
 }

@@ -128,6 +128,8 @@ PERFTEST_SECONDS=${PERFTEST_SECONDS:-5}
 PERFTEST_MARGIN=${PERFTEST_MARGIN:-1}
 [ -z "$quick" ] || PERFTEST_ROUNDS=1 PERFTEST_SECONDS=1 PERFTEST_MARGIN=0
 
+# Part (e)'s hugetlb MR: 64 MiB of 2 MiB pages (a shared boot's reset frees them)
+echo 32 >/proc/sys/vm/nr_hugepages
 files=()
 for mode in "${modes[@]}"; do
 	echo "======== rxe0 ODP mode: $mode"

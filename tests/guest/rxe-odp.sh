@@ -3,7 +3,8 @@
 # tests/odp/rxe-odp-test, every subcommand in each rxe ODP mode (virt, then
 # iommu: rxe_odp_mode in lib.sh), in one boot.
 #
-#   stock provider (librxe):  traffic, races, readonly, then bad-input, which
+#   stock provider (librxe):  traffic, races, readonly, implicit, then
+#                             bad-input, which
 #                             must exit 77: its checks pass and advise_mr is
 #                             refused (EOPNOTSUPP), so its advise checks do
 #                             not run there
@@ -123,6 +124,7 @@ for mode in "${modes[@]}"; do
 	step "$mode" 0 traffic
 	step "$mode" 0 races
 	step "$mode" 0 readonly
+	step "$mode" 0 implicit
 	step "$mode" "$no_advise" bad-input
 	use_provider ours
 	step "$mode" 0 bad-input

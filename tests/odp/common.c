@@ -16,7 +16,7 @@
 /*
  * The ODP capabilities every command needs: ODP, and RC SEND, RECV, WRITE,
  * READ, ATOMIC, SRQ_RECV, UD SEND and RECV. With @all, also RC FLUSH and
- * ATOMIC_WRITE and no implicit ODP, as the kernel patches announce.
+ * ATOMIC_WRITE and implicit ODP, as the kernel patches announce.
  */
 int check_caps(struct rt_dev *d, bool all)
 {
@@ -40,11 +40,11 @@ int check_caps(struct rt_dev *d, bool all)
 	if ((c->per_transport_caps.ud_odp_caps & ud_want) != ud_want)
 		return rt_fail(d, -EOPNOTSUPP, "%s UD ODP caps 0x%x, expected at least 0x%x", d->name,
 			       c->per_transport_caps.ud_odp_caps, ud_want);
-	if (all && (c->general_caps & IBV_ODP_SUPPORT_IMPLICIT))
-		return rt_fail(d, -EPROTO, "%s announces implicit ODP (general caps 0x%" PRIx64 "), which rxe does not offer",
+	if (all && !(c->general_caps & IBV_ODP_SUPPORT_IMPLICIT))
+		return rt_fail(d, -EOPNOTSUPP, "%s offers no implicit ODP (general caps 0x%" PRIx64 "): boot a kernel with kernel patch 0029",
 			       d->name, c->general_caps);
 	if (all)
-		rt_ok(d, "ODP caps: general ODP without implicit ODP; RC 0x%x (SEND RECV WRITE READ ATOMIC SRQ_RECV FLUSH ATOMIC_WRITE); UD 0x%x (SEND RECV)",
+		rt_ok(d, "ODP caps: general ODP with implicit ODP; RC 0x%x (SEND RECV WRITE READ ATOMIC SRQ_RECV FLUSH ATOMIC_WRITE); UD 0x%x (SEND RECV)",
 		      c->per_transport_caps.rc_odp_caps, c->per_transport_caps.ud_odp_caps);
 	return 0;
 }

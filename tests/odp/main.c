@@ -27,6 +27,9 @@
  *              another iova; the rights of the MR; the MR outlives the
  *              file descriptors; bad registrations refused (needs a
  *              provider with ibv_reg_dmabuf_mr: msrxe)
+ *   implicit   implicit ODP MRs (the whole address space): traffic low,
+ *              high, across a 1 GiB boundary, beside a hole; munmap and
+ *              a new mmap; bookkeeping by slots touched; bad registrations
  *   prefetch-teardown  ibv_dereg_mr while an asynchronous prefetch of
  *              1 GiB runs: nothing is mapped after it returns
  *   prefetch-hold  start that prefetch and wait to be killed (the guest
@@ -63,6 +66,7 @@ static const struct command commands[] = {
 	{ "bad-input", cmd_bad_input, false },
 	{ "prefetch", cmd_prefetch, true },
 	{ "dmabuf", cmd_dmabuf, false },
+	{ "implicit", cmd_implicit, false },
 	{ "prefetch-teardown", cmd_prefetch_teardown, false },
 	{ "prefetch-hold", cmd_prefetch_hold, false },
 };

@@ -69,6 +69,7 @@ int cmd_readonly(struct rt_dev *d, const struct options *o);
 int cmd_bad_input(struct rt_dev *d, const struct options *o);
 int cmd_prefetch(struct rt_dev *d, const struct options *o);
 int cmd_dmabuf(struct rt_dev *d, const struct options *o);
+int cmd_implicit(struct rt_dev *d, const struct options *o);
 int cmd_prefetch_teardown(struct rt_dev *d, const struct options *o);
 int cmd_prefetch_hold(struct rt_dev *d, const struct options *o);
 
