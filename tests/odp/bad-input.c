@@ -266,11 +266,16 @@ static int dead_lkey(struct rt_dev *d, struct rt_region *r, uint32_t *lkey)
 
 /*
  * advise_mr on a pinned MR, of ranges outside an ODP MR (past its end,
- * before its start) and with the lkey of a deregistered MR @dead.
+ * before its start), with the lkey of a deregistered MR @dead, and of an
+ * implicit MR beyond the end of the user address space.
  */
 static int advise_refused(struct rt_dev *d, struct bad_ctx *c, uint32_t dead)
 {
 	const size_t pg = d->page;
+	bool la57;
+	uint8_t *beyond = (uint8_t *)user_va_end(pg, &la57);
+	struct ibv_mr *imr = ibv_reg_mr(d->pd, NULL, SIZE_MAX, ODP_RW);
+	const uint32_t ikey = imr ? imr->lkey : 0;
 	const enum ibv_advise_mr_advice pf = IBV_ADVISE_MR_ADVICE_PREFETCH;
 	const enum ibv_advise_mr_advice pfw = IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE;
 	const uint32_t pin = c->pinned.mr->lkey, lkey = c->good.mr->lkey;
@@ -284,13 +289,18 @@ static int advise_refused(struct rt_dev *d, struct bad_ctx *c, uint32_t dead)
 		{ "of a range starting before the MR", pfw, false, lkey, good - pg, 2 * pg, EFAULT,
 		  0 },
 		{ dead_what, pf, true, dead, good, pg, EINVAL, ENOENT },
+		{ "of an implicit MR beyond the user address space", pfw, true, ikey, beyond, pg,
+		  EFAULT, 0 },
 	};
 	size_t i;
 	int err = 0;
 
+	if (!imr)
+		return rt_fail(d, -errno, "ibv_reg_mr of an implicit ODP MR: %s", strerror(errno));
 	snprintf(dead_what, sizeof(dead_what), "with the lkey 0x%x of a deregistered MR", dead);
 	for (i = 0; i < RT_ARRAY_SIZE(cases) && !err; i++)
 		err = bad_advice_one(d, &cases[i]);
+	ibv_dereg_mr(imr);
 	return err;
 }
 

@@ -62,6 +62,8 @@ static int implicit_bad_input(struct rt_dev *d)
 	} bad[] = {
 		{ "without ON_DEMAND", 0, PINNED_RW },
 		{ "at iova 4096", 4096, ODP_RW },
+		/* IB_UVERBS_ACCESS_FLUSH_PERSISTENT: no ODP MR offers it */
+		{ "with FLUSH_PERSISTENT", 0, ODP_RW | (1 << 9) },
 	};
 	struct ibv_mr *mr;
 	size_t i;
