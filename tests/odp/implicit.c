@@ -8,8 +8,10 @@
  * a new mmap at the same address: the MR reads the new memory. The
  * bookkeeping the MR's ODP state reports grows with the slots touched, not
  * with the address space, and falls again when a slot's memory goes (its
- * child is freed). Bad registrations are refused, and an access to the
- * hole fails with a remote access error.
+ * child is freed). After a fork, whose child writes its copy, RDMA's
+ * bytes land in the parent's pages only. Four processes at once, each with
+ * an implicit MR of its own, move data through it. Bad registrations are
+ * refused, and an access to the hole fails with a remote access error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <infiniband/verbs_ext.h>
@@ -114,6 +117,113 @@ static int write_read(struct rt_dev *d, struct rt_pair *p, struct ibv_mr *imr,
 	return err;
 }
 
+/*
+ * fork: the child writes 0xcc over its copy of @buf and checks it; then
+ * the parent's RDMA WRITE through the implicit MR must land in the
+ * parent's pages (copy-on-write broken for the device) and be read back.
+ */
+static int implicit_fork(struct rt_dev *d, struct rt_pair *p, struct ibv_mr *imr,
+			 struct rt_region *src, uint8_t *buf, size_t len, uint8_t *back)
+{
+	const size_t n = len / 2;
+	int status, err;
+	pid_t pid;
+
+	rt_set_case(d, "implicit/fork");
+	/* Zero before the fork: the landing check wants zero around the target */
+	memset(buf, 0, len);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return rt_fail(d, -errno, "fork: %s", strerror(errno));
+	if (!pid) {
+		memset(buf, 0xcc, len);
+		_exit(buf[0] == 0xcc && buf[len - 1] == 0xcc ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		return rt_fail(d, -EIO, "the forked child failed (wait status 0x%x)", status);
+	err = write_read(d, p, imr, src, buf, len, 5, n, back, 36, "after a fork");
+	if (!err && (buf[0] == 0xcc || buf[len - 1] == 0xcc))
+		err = rt_fail(d, -EIO, "the child's writes reached the parent's pages");
+	if (!err)
+		rt_ok(d, "fork: the child's writes stayed in its copy, RDMA's bytes in the parent's pages");
+	return err;
+}
+
+/* One of implicit_processes()'s children: exits 0 when its traffic was right */
+static void __attribute__((noreturn)) process_child(const struct options *o, int k)
+{
+	const struct rt_dev_opts dev = {
+		.name = o->dev, .port = o->port, .gid = o->gid, .gid_hint = "-g GIDX",
+		.timeout_s = o->timeout_s,
+	};
+	struct rt_region src = { 0 };
+	struct rt_pair p = { 0 };
+	struct ibv_mr *imr = NULL;
+	struct rt_dev cd = { 0 };
+	uint8_t *buf = NULL, back[300];
+	int err;
+
+	cd.fail_prefix = "FAIL ";
+	snprintf(cd.where, sizeof(cd.where), "implicit/processes[%d]", k);
+	err = rt_open(&cd, &dev);
+	if (!err)
+		err = pair_new(&cd, &p, IBV_QPT_RC, false);
+	if (!err)
+		err = rt_region_map(&cd, &src, cd.page);
+	if (!err)
+		err = rt_region_reg(&cd, &src, PINNED_RW);
+	if (!err) {
+		imr = ibv_reg_mr(cd.pd, NULL, SIZE_MAX, ODP_RW);
+		err = imr ? 0 : rt_fail(&cd, -errno, "implicit MR: %s", strerror(errno));
+	}
+	if (!err) {
+		buf = map_at(&cd, (uintptr_t)(7 + k) * 64 * GIB, 1);
+		err = buf ? 0 : -ENOMEM;
+	}
+	if (!err)
+		err = write_read(&cd, &p, imr, &src, buf, cd.page, 100, sizeof(back) - 2, back,
+				 40 + (uint32_t)k, "a process of its own");
+	if (imr)
+		ibv_dereg_mr(imr);
+	rt_pair_free(&p);
+	rt_region_free(&src);
+	rt_close(&cd);
+	fflush(NULL);
+	_exit(err ? 1 : 0);
+}
+
+/* PROCESSES processes at once, each with an implicit MR: all must succeed */
+#define PROCESSES 4
+
+static int implicit_processes(struct rt_dev *d, const struct options *o)
+{
+	pid_t pid[PROCESSES];
+	int i, status, failed = 0, started;
+
+	rt_set_case(d, "implicit/processes");
+	fflush(NULL);
+	for (started = 0; started < PROCESSES; started++) {
+		pid[started] = fork();
+		if (pid[started] < 0)
+			break;
+		if (!pid[started])
+			process_child(o, started);
+	}
+	for (i = 0; i < started; i++)
+		if (waitpid(pid[i], &status, 0) != pid[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			failed++;
+	if (started < PROCESSES)
+		return rt_fail(d, -errno, "fork of process %d: %s", started, strerror(errno));
+	if (failed)
+		return rt_fail(d, -EIO, "%d of %d processes with an implicit MR each failed (above)",
+			       failed, PROCESSES);
+	rt_ok(d, "%d processes at once, each with an implicit MR of its own: every one moved its bytes right",
+	      PROCESSES);
+	return 0;
+}
+
 int cmd_implicit(struct rt_dev *d, const struct options *o)
 {
 	const size_t pg = d->page, n = 2 * pg + 123;
@@ -127,7 +237,6 @@ int cmd_implicit(struct rt_dev *d, const struct options *o)
 	uint64_t t0;
 	int err;
 
-	(void)o;
 	rt_set_case(d, "implicit/caps");
 	if (!(d->attr.odp_caps.general_caps & IBV_ODP_SUPPORT_IMPLICIT))
 		return rt_fail(d, -EOPNOTSUPP, "%s offers no implicit ODP (general caps 0x%" PRIx64 ")",
@@ -234,6 +343,10 @@ int cmd_implicit(struct rt_dev *d, const struct options *o)
 				   11);
 	if (!err)
 		rt_ok(d, "new memory at the munmapped address: READ through the implicit MR returns it");
+	if (!err)
+		err = implicit_fork(d, &p, imr, &src, low, 4 * pg, back);
+	if (!err)
+		err = implicit_processes(d, o);
 
 	/* The hole: a remote access error, on a pair of its own */
 	rt_set_case(d, "implicit/hole");

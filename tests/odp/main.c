@@ -29,7 +29,8 @@
  *              provider with ibv_reg_dmabuf_mr: msrxe)
  *   implicit   implicit ODP MRs (the whole address space): traffic low,
  *              high, across a 1 GiB boundary, beside a hole; munmap and
- *              a new mmap; bookkeeping by slots touched; bad registrations
+ *              a new mmap; bookkeeping by slots touched; fork; four
+ *              processes with an MR each; bad registrations
  *   prefetch-teardown  ibv_dereg_mr while an asynchronous prefetch of
  *              1 GiB runs: nothing is mapped after it returns
  *   prefetch-hold  start that prefetch and wait to be killed (the guest
