@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <infiniband/verbs_ext.h>
+
 #include "odp-test.h"
 
 /*
@@ -230,6 +232,15 @@ bool range_unmapped(void *addr, size_t len, size_t page)
 		if (!msync((uint8_t *)addr + off, page, MS_ASYNC) || errno != ENOMEM)
 			return false;
 	return true;
+}
+
+/* The ODP state of @mr into @s (libibverbs-ext); -errno reported */
+int odp_state(struct rt_dev *d, struct ibv_mr *mr, struct ibvx_mr_odp_state *s)
+{
+	struct ibvx_error e;
+	int ret = ibvx_query_mr_odp(mr, s, sizeof(*s), &e);
+
+	return ret ? rt_fail(d, -ret, "%s", e.message) : 0;
 }
 
 const char *advice_name(enum ibv_advise_mr_advice a)

@@ -47,14 +47,6 @@ static uint8_t *map_at(struct rt_dev *d, uintptr_t at, size_t pages)
 	return m;
 }
 
-static int implicit_state(struct rt_dev *d, struct ibv_mr *mr, struct ibvx_mr_odp_state *s)
-{
-	struct ibvx_error e;
-	int ret = ibvx_query_mr_odp(mr, s, sizeof(*s), &e);
-
-	return ret ? rt_fail(d, -ret, "%s", e.message) : 0;
-}
-
 /* Registrations an implicit MR must refuse, each with EINVAL */
 static int implicit_bad_input(struct rt_dev *d)
 {
@@ -280,7 +272,7 @@ int cmd_implicit(struct rt_dev *d, const struct options *o)
 			rt_ok(d, "implicit ODP MR registered in %.3f ms", (rt_now_ns() - t0) / 1e6);
 	}
 	if (!err)
-		err = implicit_state(d, imr, &s0);
+		err = odp_state(d, imr, &s0);
 	if (!err && (s0.pages_mapped || s0.bookkeeping_bytes))
 		err = rt_fail(d, -EIO, "a fresh implicit MR maps %" PRIu64 " pages with %" PRIu64
 			      " bytes of bookkeeping, expected none", s0.pages_mapped,
@@ -299,7 +291,7 @@ int cmd_implicit(struct rt_dev *d, const struct options *o)
 		err = write_read(d, &p, imr, &src, hole, pg, 0, pg, back, 34,
 				 "the page before a hole");
 	if (!err)
-		err = implicit_state(d, imr, &s1);
+		err = odp_state(d, imr, &s1);
 	if (!err && (s1.pages_mapped < 9 || s1.bookkeeping_bytes > 64 * pg))
 		err = rt_fail(d, -EIO, "after traffic in 6 slots: %" PRIu64 " pages mapped, %" PRIu64
 			      " bytes of bookkeeping (expected at least 9 and at most %zu)",
@@ -316,7 +308,7 @@ int cmd_implicit(struct rt_dev *d, const struct options *o)
 	if (!err) {
 		t0 = rt_now_ms();
 		do {
-			err = implicit_state(d, imr, &s2);
+			err = odp_state(d, imr, &s2);
 		} while (!err && s2.bookkeeping_bytes >= s1.bookkeeping_bytes &&
 			 rt_now_ms() - t0 < REAP_WAIT_MS && !usleep(10000));
 		if (!err && s2.bookkeeping_bytes >= s1.bookkeeping_bytes)

@@ -61,6 +61,8 @@ const char *advice_name(enum ibv_advise_mr_advice a);
 int advise(struct rt_dev *d, enum ibv_advise_mr_advice a, bool sync, uint32_t lkey,
 	   const void *addr, size_t len);
 int advise_supported(struct rt_dev *d, struct rt_region *r);
+struct ibvx_mr_odp_state;
+int odp_state(struct rt_dev *d, struct ibv_mr *mr, struct ibvx_mr_odp_state *s);
 
 /* The case groups, one file each: 0, -errno (reported) or EXIT_NO_ADVISE */
 int cmd_traffic(struct rt_dev *d, const struct options *o);

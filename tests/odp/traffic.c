@@ -179,15 +179,6 @@ static int traffic_read_keeps_write(struct rt_dev *d, struct rt_pair *p)
 	return err;
 }
 
-/* The ODP state of @mr into @s (libibverbs-ext); -errno reported */
-static int odp_state(struct rt_dev *d, struct ibv_mr *mr, struct ibvx_mr_odp_state *s)
-{
-	struct ibvx_error e;
-	int ret = ibvx_query_mr_odp(mr, s, sizeof(*s), &e);
-
-	return ret ? rt_fail(d, -ret, "%s", e.message) : 0;
-}
-
 /*
  * A 1 TiB ODP MR over address space reserved with PROT_NONE, two pages
  * mapped at each end: registering it maps nothing and costs (almost) no
