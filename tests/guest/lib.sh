@@ -248,6 +248,23 @@ count_calls() {
 	[ "$rc" = 0 ] || fail "command under count_calls failed ($rc): $*"
 }
 
+# The UCX settings of the MPI tests and benchmark over rxe0, as NAME=VALUE
+# words for env; tests/guest/mpi.sh says why each. Registration: odp
+# (every registration one implicit ODP MR) or rcache (UCX's default
+# registration cache: pinned MRs). args: odp | rcache
+ucx_env() {
+	local keep_md=$BUILD_DIR/tests/mpi/ucx-keep-ib-md.so
+	[ -f "$keep_md" ] || fail "no $keep_md: build the project first (cmake --build build)"
+	echo UCX_TLS=rc_verbs,ud_verbs,self UCX_NET_DEVICES=rxe0:1 UCX_UD_ETH_DGID_CHECK=n \
+		UCX_IB_REG_METHODS="$1" LD_PRELOAD="$keep_md"
+}
+
+# The overall bandwidth in MB/s of a ucx_perftest run from its log ("Final:"
+# line), or nothing. args: log
+ucx_perftest_bw() {
+	awk '$1 == "Final:" && $7 ~ /^[0-9.]+$/ { print $7 }' "$1"
+}
+
 # --- cases: shared boots (tests/guest/suite.sh)
 
 # Put the guest back as it booted, between two cases of a shared boot: the
