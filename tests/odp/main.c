@@ -10,7 +10,8 @@
  *              send; multi-page buffers at unaligned offsets; every byte
  *              checked; the odp_faults counter rises
  *   races      a thread moves data with RDMA WRITE + READ on an ODP MR
- *              while the main thread munmaps a part of it, drops a part
+ *              (and through an implicit MR for the munmap) while the main
+ *              thread munmaps a part of it, drops a part
  *              with madvise(MADV_DONTNEED), makes a part read-only with
  *              mprotect, or forks; errors exactly where the access became
  *              illegal, right bytes everywhere else

@@ -1,11 +1,14 @@
 /*
  * rxe-odp-test races, pages taken away under the traffic:
  * (a) munmap: the first access of the hole fails, the rest still works,
- *     the hole mapped again is followed;
+ *     the hole mapped again is followed; the same with the traffic's
+ *     remote side an implicit MR (over the whole address space);
  * (b) madvise(MADV_DONTNEED): pages re-fault, no access fails.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -250,6 +253,56 @@ int race_munmap(struct rt_dev *d)
 		err = munmap_local(d, &m);
 	if (!err)
 		err = munmap_remapped(d, &m);
+out:
+	rt_region_free(&m.lh);
+	race_teardown(&m.s);
+	return err;
+}
+
+/*
+ * (a) with an implicit ODP MR (address 0, length SIZE_MAX) as the traffic's
+ * remote side in place of the target's own MR: the munmap invalidates the
+ * implicit MR's child range, whose first access of the hole fails, and the
+ * rest and the hole mapped again work as above.
+ */
+int race_munmap_implicit(struct rt_dev *d)
+{
+	struct munmap_case m = { .lh = { 0 } };
+	struct ibv_mr *implicit, *own;
+	unsigned long ev_pass = 0;
+	int err;
+
+	rt_set_case(d, "races/munmap-implicit");
+	if (!(d->attr.odp_caps.general_caps & IBV_ODP_SUPPORT_IMPLICIT))
+		return rt_fail(d, -EOPNOTSUPP, "rxe0 has no implicit ODP (general ODP caps 0x%" PRIx64 ")",
+			       (uint64_t)d->attr.odp_caps.general_caps);
+	err = race_setup(d, &m.s, 8, 7000);
+	if (!err)
+		err = region_new(d, &m.lh, 8, ODP_RW, 70);
+	if (err)
+		goto out;
+	implicit = ibv_reg_mr(d->pd, NULL, SIZE_MAX, ODP_RW);
+	if (!implicit) {
+		err = rt_fail(d, -errno, "ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND...): %s", strerror(errno));
+		goto out;
+	}
+	own = m.s.target.mr;
+	m.s.target.mr = implicit;
+	m.hole = m.s.target.addr + HOLE_FIRST * d->page;
+	m.lhole = m.lh.addr + 2 * d->page;
+	m.ev = (struct drop_ev){ .addr = m.hole, .len = HOLE_CHUNKS * d->page };
+	err = race_run(d, &m.s.r, ev_munmap, &m.ev, 2, &ev_pass);
+	if (!err)
+		err = munmap_first_failure(d, &m, ev_pass);
+	if (!err)
+		err = munmap_after(d, &m);
+	if (!err)
+		err = munmap_remapped(d, &m);
+	if (!err)
+		rt_ok(d, "the same through an implicit MR (rkey 0x%x) as the remote side", implicit->rkey);
+	m.s.target.mr = own;
+	if (ibv_dereg_mr(implicit) && !err)
+		err = rt_fail(d, -errno, "ibv_dereg_mr of the implicit MR: %s", strerror(errno));
 out:
 	rt_region_free(&m.lh);
 	race_teardown(&m.s);

@@ -231,6 +231,8 @@ int cmd_races(struct rt_dev *d, const struct options *o)
 	if (!err)
 		err = race_munmap(d);
 	if (!err)
+		err = race_munmap_implicit(d);
+	if (!err)
 		err = race_dontneed(d);
 	if (!err)
 		err = race_mprotect(d);

@@ -58,6 +58,7 @@ int check_last_written(struct rt_dev *d, struct race *r, const uint8_t *view, si
 		       size_t n, const char *what);
 
 int race_munmap(struct rt_dev *d);
+int race_munmap_implicit(struct rt_dev *d);
 int race_dontneed(struct rt_dev *d);
 int race_mprotect(struct rt_dev *d);
 int race_fork(struct rt_dev *d);
