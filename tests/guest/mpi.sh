@@ -97,6 +97,15 @@ fault_counters() {
 		"$(rsh "sleep 0.02; cat $counters/odp_faults $counters/odp_fault_errors" | tr '\n' ' ')"
 }
 
+# rxe0's counters that are not 0, here and in the server VM (one line
+# each): what a failed MPI job left behind (retries, sequence errors, ...).
+nonzero_counters() {
+	# shellcheck disable=SC2016 # expanded by the sh that runs it, in each VM
+	local cmd='for f in /sys/class/infiniband/rxe0/ports/1/hw_counters/*; do v=$(cat $f); [ "$v" = 0 ] || printf "%s=%s " ${f##*/} $v; done; echo'
+	echo "rxe0 counters, client: $(sh -c "$cmd")"
+	echo "rxe0 counters, server: $(rsh "$cmd")"
+}
+
 # Check the fault counters moved as the registration says: with ODP faults
 # rose and fault errors did not, in both VMs; pinned nothing moved.
 # args: registration (odp | rcache), counters before, after
@@ -154,7 +163,11 @@ run_exchange() {
 	mpirun_pair "$reg" /tmp/mpi-exchange "$log" "$exchange" 1 2 || rc=$?
 	after=$(fault_counters)
 	cat "$log"
-	[ "$rc" = 0 ] || { echo "FAIL: mpirun mpi-exchange exited $rc"; return 1; }
+	if [ "$rc" != 0 ]; then
+		nonzero_counters
+		echo "FAIL: mpirun mpi-exchange exited $rc"
+		return 1
+	fi
 	[ "$(grep -c 'every byte matched; allreduce .* as expected$' "$log")" = 2 ] ||
 		{ echo "FAIL: mpi-exchange did not report both rounds"; return 1; }
 	check_faults "$reg" "$before" "$after"
@@ -173,7 +186,11 @@ run_hpcc() {
 	after=$(fault_counters)
 	cat "/job/mpi-hpcc-$reg.log"
 	[ -f "$dir/hpccoutf.txt" ] && cp "$dir/hpccoutf.txt" "/job/mpi-hpccoutf-$reg.txt"
-	[ "$rc" = 0 ] || { echo "FAIL: mpirun hpcc exited $rc"; return 1; }
+	if [ "$rc" != 0 ]; then
+		nonzero_counters
+		echo "FAIL: mpirun hpcc exited $rc"
+		return 1
+	fi
 	summary=$(sed -n '/Begin of Summary section/,/End of Summary section/p' "$dir/hpccoutf.txt")
 	grep -E '^(Success|CommWorldProcs|HPL_Tflops|PTRANS_GBs|MPIRandomAccess_Errors|MPIRandomAccess_GUPs)=' <<<"$summary"
 	for want in Success=1 CommWorldProcs=2 MPIRandomAccess_Errors=0 MPIRandomAccess_LCG_Errors=0; do
