@@ -256,7 +256,7 @@ ucx_env() {
 	local keep_md=$BUILD_DIR/tests/mpi/ucx-keep-ib-md.so
 	[ -f "$keep_md" ] || fail "no $keep_md: build the project first (cmake --build build)"
 	echo UCX_TLS=rc_verbs,ud_verbs,self UCX_NET_DEVICES=rxe0:1 UCX_UD_ETH_DGID_CHECK=n \
-		UCX_IB_REG_METHODS="$1" LD_PRELOAD="$keep_md"
+		UCX_RC_TIMEOUT=10s UCX_IB_REG_METHODS="$1" LD_PRELOAD="$keep_md"
 }
 
 # The overall bandwidth in MB/s of a ucx_perftest run from its log ("Final:"

@@ -31,6 +31,13 @@
 #     work completion's sl, which only Mellanox devices fill, and drop
 #     every packet over an IPv4 RoCE v2 GID (rxe0's); its endpoints then
 #     time out ("unhandled timeout error")
+#   UCX_RC_TIMEOUT=10s (UCX's default: 1 s): between two TCG VMs rxe's
+#     responder, sharing its one vCPU with a busy-polling rank, may answer
+#     later than 1 s; the requester then sends an RDMA READ again, and when
+#     the application freed the memory after the first answer completed
+#     the READ, the responder faults on unmapped ODP memory, NAKs with a
+#     remote access error and its QP goes to the error state, as a device
+#     would (pinned memory hides it: freed pages stay in the MR)
 #   LD_PRELOAD=ucx-keep-ib-md.so: UCX 1.13 crashes in its own cleanup when
 #     it closes a memory domain that holds an implicit ODP MR
 #     (tests/mpi/ucx-keep-ib-md.c)
