@@ -228,19 +228,39 @@ static int munmap_remapped(struct rt_dev *d, struct munmap_case *m)
 	return err;
 }
 
-int race_munmap(struct rt_dev *d)
+/*
+ * (a), with the traffic's remote side either the target's own MR or, when
+ * @implicit, an implicit ODP MR (address 0, length SIZE_MAX) in its place:
+ * then the munmap invalidates the implicit MR's child range, and the local
+ * side's hole (munmap_local) is left to the first run.
+ */
+static int munmap_race(struct rt_dev *d, bool implicit)
 {
 	struct munmap_case m = { .lh = { 0 } };
+	struct ibv_mr *implicit_mr = NULL, *own = NULL;
 	unsigned long ev_pass = 0;
 	int err;
 
-	rt_set_case(d, "races/munmap");
+	rt_set_case(d, implicit ? "races/munmap-implicit" : "races/munmap");
+	if (implicit && !(d->attr.odp_caps.general_caps & IBV_ODP_SUPPORT_IMPLICIT))
+		return rt_fail(d, -EOPNOTSUPP, "rxe0 has no implicit ODP (general ODP caps 0x%" PRIx64 ")",
+			       (uint64_t)d->attr.odp_caps.general_caps);
 	/* every pair is made now: a QP made later could map its rings into the hole */
-	err = race_setup(d, &m.s, 8, 1000);
+	err = race_setup(d, &m.s, 8, implicit ? 7000 : 1000);
 	if (!err)
-		err = region_new(d, &m.lh, 8, ODP_RW, 40);
+		err = region_new(d, &m.lh, 8, ODP_RW, implicit ? 70 : 40);
 	if (err)
 		goto out;
+	if (implicit) {
+		implicit_mr = ibv_reg_mr(d->pd, NULL, SIZE_MAX, ODP_RW);
+		if (!implicit_mr) {
+			err = rt_fail(d, -errno, "ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND...): %s",
+				      strerror(errno));
+			goto out;
+		}
+		own = m.s.target.mr;
+		m.s.target.mr = implicit_mr;
+	}
 	m.hole = m.s.target.addr + HOLE_FIRST * d->page;
 	m.lhole = m.lh.addr + 2 * d->page;
 	m.ev = (struct drop_ev){ .addr = m.hole, .len = HOLE_CHUNKS * d->page };
@@ -249,64 +269,32 @@ int race_munmap(struct rt_dev *d)
 		err = munmap_first_failure(d, &m, ev_pass);
 	if (!err)
 		err = munmap_after(d, &m);
-	if (!err)
+	if (!err && !implicit)
 		err = munmap_local(d, &m);
 	if (!err)
 		err = munmap_remapped(d, &m);
+	if (!err && implicit)
+		rt_ok(d, "the same through an implicit MR (rkey 0x%x) as the remote side",
+		      implicit_mr->rkey);
+	if (implicit) {
+		m.s.target.mr = own;
+		if (ibv_dereg_mr(implicit_mr) && !err)
+			err = rt_fail(d, -errno, "ibv_dereg_mr of the implicit MR: %s", strerror(errno));
+	}
 out:
 	rt_region_free(&m.lh);
 	race_teardown(&m.s);
 	return err;
 }
 
-/*
- * (a) with an implicit ODP MR (address 0, length SIZE_MAX) as the traffic's
- * remote side in place of the target's own MR: the munmap invalidates the
- * implicit MR's child range, whose first access of the hole fails, and the
- * rest and the hole mapped again work as above.
- */
+int race_munmap(struct rt_dev *d)
+{
+	return munmap_race(d, false);
+}
+
 int race_munmap_implicit(struct rt_dev *d)
 {
-	struct munmap_case m = { .lh = { 0 } };
-	struct ibv_mr *implicit, *own;
-	unsigned long ev_pass = 0;
-	int err;
-
-	rt_set_case(d, "races/munmap-implicit");
-	if (!(d->attr.odp_caps.general_caps & IBV_ODP_SUPPORT_IMPLICIT))
-		return rt_fail(d, -EOPNOTSUPP, "rxe0 has no implicit ODP (general ODP caps 0x%" PRIx64 ")",
-			       (uint64_t)d->attr.odp_caps.general_caps);
-	err = race_setup(d, &m.s, 8, 7000);
-	if (!err)
-		err = region_new(d, &m.lh, 8, ODP_RW, 70);
-	if (err)
-		goto out;
-	implicit = ibv_reg_mr(d->pd, NULL, SIZE_MAX, ODP_RW);
-	if (!implicit) {
-		err = rt_fail(d, -errno, "ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND...): %s", strerror(errno));
-		goto out;
-	}
-	own = m.s.target.mr;
-	m.s.target.mr = implicit;
-	m.hole = m.s.target.addr + HOLE_FIRST * d->page;
-	m.lhole = m.lh.addr + 2 * d->page;
-	m.ev = (struct drop_ev){ .addr = m.hole, .len = HOLE_CHUNKS * d->page };
-	err = race_run(d, &m.s.r, ev_munmap, &m.ev, 2, &ev_pass);
-	if (!err)
-		err = munmap_first_failure(d, &m, ev_pass);
-	if (!err)
-		err = munmap_after(d, &m);
-	if (!err)
-		err = munmap_remapped(d, &m);
-	if (!err)
-		rt_ok(d, "the same through an implicit MR (rkey 0x%x) as the remote side", implicit->rkey);
-	m.s.target.mr = own;
-	if (ibv_dereg_mr(implicit) && !err)
-		err = rt_fail(d, -errno, "ibv_dereg_mr of the implicit MR: %s", strerror(errno));
-out:
-	rt_region_free(&m.lh);
-	race_teardown(&m.s);
-	return err;
+	return munmap_race(d, true);
 }
 
 static int ev_dontneed(struct rt_dev *d, void *arg)
