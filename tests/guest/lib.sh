@@ -68,6 +68,21 @@ ratio_interval() {
 	awk '$1 != "-" && $2 != "-" && $1 > 0 { print $2 / $1 }' | median_interval
 }
 
+# One row of a benchmark's table of two kinds of run, A and B: the median
+# figure of each (one figure a round in A_FILE and B_FILE, "-" for a round
+# without one) and the median of the rounds' ratios B/A with its 95 %
+# interval (ratio_interval). args: name, unit, A_FILE, B_FILE
+paired_row() {
+	local a b ratio low high n
+	a=$(grep -v '^-' "$3" | median) b=$(grep -v '^-' "$4" | median)
+	{ [ -n "$a" ] && [ -n "$b" ]; } || fail "no figure for $1"
+	read -r ratio low high n < <(paste "$3" "$4" | ratio_interval) ||
+		fail "no round with a $1 figure from both kinds of run"
+	awk -v t="$1" -v a="$a" -v b="$b" -v u="$2" -v r="$ratio" -v l="$low" -v h="$high" -v n="$n" '
+		function f(x) { return x == "-" ? x : sprintf("%.3f", x) }
+		BEGIN { printf "%-12s %7.2f %-4s %7.2f %-4s %10.3f %9s..%-8s (%d rounds)\n", t, a, u, b, u, r, f(l), f(h), n }'
+}
+
 # The order of a benchmark round's two runs: "A B" in odd rounds, "B A" in
 # even ones, so that an effect of going first or second cancels.
 # args: round A B

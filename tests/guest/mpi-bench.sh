@@ -64,12 +64,6 @@ printf '%-12s %12s %12s %10s %19s\n' test pinned odp odp/pinned "95 % interval"
 for t in "${tests[@]}"; do
 	test_figures "$t" rcache >"$logs/$t.pinned"
 	test_figures "$t" odp >"$logs/$t.odp"
-	p=$(grep -v '^-' "$logs/$t.pinned" | median) o=$(grep -v '^-' "$logs/$t.odp" | median)
-	{ [ -n "$p" ] && [ -n "$o" ]; } || fail "no figure for $t"
-	read -r ratio low high n < <(paste "$logs/$t.pinned" "$logs/$t.odp" | ratio_interval) ||
-		fail "no round with a $t figure from both registrations"
-	awk -v t="$t" -v p="$p" -v o="$o" -v r="$ratio" -v l="$low" -v h="$high" -v n="$n" '
-		function f(x) { return x == "-" ? x : sprintf("%.3f", x) }
-		BEGIN { printf "%-12s %7.2f MB/s %7.2f MB/s %10.3f %9s..%-8s (%d rounds)\n", t, p, o, r, f(l), f(h), n }'
+	paired_row "$t" MB/s "$logs/$t.pinned" "$logs/$t.odp"
 done
 echo "(bandwidth: higher is better; ODP pays its page faults on first touch only)"

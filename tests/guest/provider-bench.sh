@@ -62,19 +62,12 @@ tool_figures() {
 
 # Each round's ratio msrxe/stock is taken from two runs next to each other;
 # the ratio reported is the median of those, with its 95 % interval
-# (ratio_interval in lib.sh).
+# (paired_row in lib.sh).
 echo "== provider benchmark ($rounds round(s), perftest options: $*; ib_send_lat with poll_yield.so)"
 printf '%-12s %12s %12s %10s %19s\n' tool stock msrxe msrxe/stock "95 % interval"
 for t in ib_send_lat ib_write_bw; do
 	tool_figures "$t" stock >"$logs/$t.stock"
 	tool_figures "$t" ours >"$logs/$t.ours"
-	s=$(grep -v '^-' "$logs/$t.stock" | median) o=$(grep -v '^-' "$logs/$t.ours" | median)
-	{ [ -n "$s" ] && [ -n "$o" ]; } || fail "no figure for $t"
-	read -r ratio low high n < <(paste "$logs/$t.stock" "$logs/$t.ours" | ratio_interval) ||
-		fail "no round with a $t figure from both providers"
-	unit=$([ "$t" = ib_send_lat ] && echo usec || echo MB/s)
-	awk -v t="$t" -v s="$s" -v o="$o" -v u="$unit" -v r="$ratio" -v l="$low" -v h="$high" -v n="$n" '
-		function f(x) { return x == "-" ? x : sprintf("%.3f", x) }
-		BEGIN { printf "%-12s %7.2f %-4s %7.2f %-4s %10.3f %9s..%-8s (%d rounds)\n", t, s, u, o, u, r, f(l), f(h), n }'
+	paired_row "$t" "$([ "$t" = ib_send_lat ] && echo usec || echo MB/s)" "$logs/$t.stock" "$logs/$t.ours"
 done
 echo "(latency: lower is better, ratio <= 1.02 wanted; bandwidth: higher is better, ratio >= 0.98 wanted)"
