@@ -106,16 +106,22 @@ wait_listen() {
 	tcp_wait_listen "$1" "$2" || fail "nothing listens on TCP port $1 after $2 s"
 }
 
-# The PCI address of QEMU's edu device (1234:11e8).
-edu_bdf() {
+# The PCI address of the first device with this vendor and device ID, or
+# status 1. args: vendor, device (0x....)
+pci_bdf() {
 	local d
 	for d in /sys/bus/pci/devices/*; do
-		if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
+		if [ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ]; then
 			basename "$d"
 			return 0
 		fi
 	done
-	fail "no edu PCI device (1234:11e8) in the guest"
+	return 1
+}
+
+# The PCI address of QEMU's edu device (1234:11e8).
+edu_bdf() {
+	pci_bdf 0x1234 0x11e8 || fail "no edu PCI device (1234:11e8) in the guest"
 }
 
 # Put the IOMMU group of edu in a domain of another type (DMA, DMA-FQ,

@@ -1,0 +1,89 @@
+# The pci_bar_dmabuf driver (kernel patches 0034-0035) on QEMU's
+# ivshmem-plain, whose BAR 2 is the file p2pmem of the VM's job directory
+# (tests/vm/run-vm), read here through /job as the host has it: refused bad
+# exports; bytes written through an mmap of an exported range found in the
+# host's file, neighbours untouched; a read-only export; the memory revoked
+# (mappings fault) when the exporting file is closed, when the device is
+# unbound and when it is reset; rxe0's pinned dma-buf import refused. The
+# kernel's checks (KASAN, kmemleak) judge the rest; every step is a
+# sub-case.
+# usage: p2p-bar.sh
+. "$(dirname "$0")/lib.sh"
+
+[ $# = 0 ] || fail "usage: p2p-bar.sh"
+prog=$BUILD_DIR/tests/p2p/bar-dmabuf-test
+[ -x "$prog" ] || fail "no $prog: build the project first (cmake --build build)"
+bdf=$(pci_bdf 0x1af4 0x1110) || fail "no ivshmem-plain PCI device (1af4:1110) in the guest"
+sysdev=/sys/bus/pci/devices/$bdf
+dev=/dev/pci-bar-dmabuf/$bdf
+bar=2
+load_module drivers/pci/bar_dmabuf.ko
+
+bind() {
+	echo pci_bar_dmabuf >"$sysdev/driver_override"
+	echo "$bdf" >/sys/bus/pci/drivers_probe
+	for ((i = 0; i < 50; i++)); do
+		[ -c "$dev" ] && return 0
+		sleep 0.1
+	done
+	echo "FAIL: no $dev after binding $bdf to pci_bar_dmabuf"
+	return 1
+}
+
+unbind() {
+	echo "$bdf" >/sys/bus/pci/drivers/pci_bar_dmabuf/unbind
+}
+
+# revoke-wait exports and maps a page, then waits (a line on its stdin)
+# while ACTION takes the memory away. args: what the action is, action...
+revoke_while_mapped() {
+	local what=$1 rc=0 fifo=/tmp/p2p-bar-go out=/tmp/p2p-bar-wait.log pid i
+	shift
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	"$prog" "$dev" revoke-wait "$bar" <"$fifo" >"$out" 2>&1 &
+	pid=$!
+	exec 7>"$fifo"
+	for ((i = 0; i < 100; i++)); do
+		grep -qx exported "$out" && break
+		sleep 0.1
+	done
+	if grep -qx exported "$out"; then
+		"$@" || { echo "FAIL: $what failed"; rc=1; }
+	else
+		echo "FAIL: revoke-wait did not export"
+		rc=1
+	fi
+	echo go >&7
+	exec 7>&-
+	wait "$pid" || rc=1
+	cat "$out"
+	return $rc
+}
+
+reset_device() {
+	[ -e "$sysdev/reset" ] || { echo "FAIL: $bdf has no reset method"; return 1; }
+	echo 1 >"$sysdev/reset"
+}
+
+rebind_and_export() {
+	bind && "$prog" "$dev" revoke-close "$bar"
+}
+
+failures=()
+bind || fail "cannot bind $bdf"
+run_step bad-input "$prog" "$dev" bad-input "$bar"
+# two ranges: pages 3 to 7, and the last page of the 16 MiB BAR
+run_step cpu "$prog" "$dev" cpu "$bar" 0x3000 0x5000 /job/p2pmem
+run_step cpu.last_page "$prog" "$dev" cpu "$bar" 0xfff000 0x1000 /job/p2pmem
+run_step revoke.close "$prog" "$dev" revoke-close "$bar"
+run_step rdma.pinned_refused "$prog" "$dev" rdma-pinned "$bar" rxe0
+run_step revoke.reset revoke_while_mapped "a reset of $bdf" reset_device
+run_step revoke.unbind revoke_while_mapped "unbinding $bdf" unbind
+# bound again, the device exports again
+run_step rebind rebind_and_export
+unbind
+echo >"$sysdev/driver_override"
+rmmod bar_dmabuf || failures+=(rmmod)
+[ ${#failures[@]} = 0 ] || fail "failed: ${failures[*]}"
+echo "p2p-bar: all passed"
