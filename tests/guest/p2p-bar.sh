@@ -1,18 +1,25 @@
-# The pci_bar_dmabuf driver (kernel patches 0034-0035) on QEMU's
+# The pci_bar_dmabuf driver (kernel patches 0034-0035) and rxe's dma-buf
+# MRs over BAR memory (0036-0037) on QEMU's
 # ivshmem-plain, whose BAR 2 is the file p2pmem of the VM's job directory
 # (tests/vm/run-vm), read here through /job as the host has it: refused bad
 # exports; bytes written through an mmap of an exported range found in the
 # host's file, neighbours untouched; a read-only export; the memory revoked
 # (mappings fault) when the exporting file is closed, when the device is
-# unbound and when it is reset; rxe0's pinned dma-buf import refused. The
-# kernel's checks (KASAN, kmemleak) judge the rest; every step is a
-# sub-case.
+# unbound and when it is reset; rxe-odp-test dmabuf-p2p (msrxe: the
+# stock provider has no ibv_reg_dmabuf_mr) in both rxe ODP modes: RDMA
+# into and out of a BAR range, bytes in the host's file, revocation under
+# the MR, bad registrations; in the IOMMU mode the registration refused
+# (the network function cannot reach the BAR). The kernel's checks
+# (KASAN, kmemleak) judge the rest; every step is a sub-case.
 # usage: p2p-bar.sh
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/provider-lib.sh"
 
 [ $# = 0 ] || fail "usage: p2p-bar.sh"
 prog=$BUILD_DIR/tests/p2p/bar-dmabuf-test
-[ -x "$prog" ] || fail "no $prog: build the project first (cmake --build build)"
+odp_test=$BUILD_DIR/tests/odp/rxe-odp-test
+{ [ -x "$prog" ] && [ -x "$odp_test" ]; } || fail "no $prog or $odp_test: build the project first (cmake --build build)"
+provider_paths "$BUILD_DIR/providers"
 bdf=$(pci_bdf 0x1af4 0x1110) || fail "no ivshmem-plain PCI device (1af4:1110) in the guest"
 sysdev=/sys/bus/pci/devices/$bdf
 dev=/dev/pci-bar-dmabuf/$bdf
@@ -66,6 +73,12 @@ reset_device() {
 	echo 1 >"$sysdev/reset"
 }
 
+# rxe-odp-test dmabuf-p2p on rxe0 made in ODP mode MODE. args: mode
+rdma_through_bar() {
+	rxe_odp_mode "$1"
+	"$odp_test" -d rxe0 -g "$(rxe_ipv4_gid_index)" dmabuf-p2p "$dev" /job/p2pmem
+}
+
 rebind_and_export() {
 	bind && "$prog" "$dev" revoke-close "$bar"
 }
@@ -77,7 +90,9 @@ run_step bad-input "$prog" "$dev" bad-input "$bar"
 run_step cpu "$prog" "$dev" cpu "$bar" 0x3000 0x5000 /job/p2pmem
 run_step cpu.last_page "$prog" "$dev" cpu "$bar" 0xfff000 0x1000 /job/p2pmem
 run_step revoke.close "$prog" "$dev" revoke-close "$bar"
-run_step rdma.pinned_refused "$prog" "$dev" rdma-pinned "$bar" rxe0
+use_provider ours
+run_step rdma.virt rdma_through_bar virt
+run_step rdma.iommu rdma_through_bar iommu
 run_step revoke.reset revoke_while_mapped "a reset of $bdf" reset_device
 run_step revoke.unbind revoke_while_mapped "unbinding $bdf" unbind
 # bound again, the device exports again

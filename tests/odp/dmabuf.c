@@ -19,36 +19,8 @@
 
 #include <linux/udmabuf.h>
 
+#include "dmabuf.h"
 #include "odp-test.h"
-
-/* The dma-buf MRs' iova: unrelated to any address of this process */
-#define DMABUF_IOVA 0x10000000ULL
-#define DMABUF_PAGES 8
-
-/* A udmabuf over a memfd, and a CPU view of the memfd's pages */
-struct dmabuf {
-	int memfd, fd;
-	uint8_t *view;
-	size_t len;
-};
-
-/* What the dmabuf cases share */
-struct dm_ctx {
-	struct dmabuf b;
-	struct rt_region local;	/* pinned, the other side of every transfer */
-	struct rt_pair p;
-	struct ibv_mr *mr;	/* all of b at DMABUF_IOVA */
-};
-
-/* A dma-buf registration that must be refused */
-struct bad_dmabuf {
-	const char *what;
-	int fd;
-	size_t offset, len;
-	uint64_t iova;
-	int access;
-	int want;		/* errno */
-};
 
 static void dmabuf_free(struct dmabuf *b)
 {
@@ -107,7 +79,7 @@ out:
 	return err;
 }
 
-static int dmabuf_reg(struct rt_dev *d, struct ibv_mr **mr, const struct dmabuf *b, size_t offset,
+int dmabuf_reg(struct rt_dev *d, struct ibv_mr **mr, const struct dmabuf *b, size_t offset,
 		      size_t len, uint64_t iova, int access, const char *what)
 {
 	char a[96], prov[512];
@@ -148,12 +120,12 @@ static int dmabuf_read(struct rt_dev *d, struct dm_ctx *x)
 	if (!err)
 		err = rt_check_pat(d, "RDMA READ of the dma-buf MR", local->addr, x->b.len, 101, 0);
 	if (!err)
-		rt_ok(d, "RDMA READ of %zu bytes at iova %#llx: the memfd's bytes", x->b.len,
+		rt_ok(d, "RDMA READ of %zu bytes at iova %#llx: the buffer's bytes", x->b.len,
 		      DMABUF_IOVA);
 	return err;
 }
 
-/* An unaligned RDMA WRITE over 5 pages lands in the memfd, neighbours intact */
+/* An unaligned RDMA WRITE over 5 pages lands in the buffer, neighbours intact */
 static int dmabuf_write(struct rt_dev *d, struct dm_ctx *x)
 {
 	const size_t pg = d->page, len = x->b.len, woff = pg + 123, wlen = 3 * pg + 456;
@@ -167,15 +139,15 @@ static int dmabuf_write(struct rt_dev *d, struct dm_ctx *x)
 		   (void *)(uintptr_t)(DMABUF_IOVA + woff), IBV_WC_SUCCESS,
 		   "into a dma-buf MR, unaligned, over 5 pages");
 	if (!err)
-		err = rt_check_pat(d, "memfd after RDMA WRITE (the written bytes)", view + woff, wlen,
+		err = rt_check_pat(d, "buffer after RDMA WRITE (the written bytes)", view + woff, wlen,
 				   202, 0);
 	if (!err)
-		err = rt_check_pat(d, "memfd after RDMA WRITE (bytes before)", view, woff, 101, 0);
+		err = rt_check_pat(d, "buffer after RDMA WRITE (bytes before)", view, woff, 101, 0);
 	if (!err)
-		err = rt_check_pat(d, "memfd after RDMA WRITE (bytes after)", view + woff + wlen,
+		err = rt_check_pat(d, "buffer after RDMA WRITE (bytes after)", view + woff + wlen,
 				   len - woff - wlen, 101, woff + wlen);
 	if (!err)
-		rt_ok(d, "RDMA WRITE of %zu bytes at offset %zu: landed in the memfd, neighbours intact",
+		rt_ok(d, "RDMA WRITE of %zu bytes at offset %zu: landed in the buffer, neighbours intact",
 		      wlen, woff);
 	return err;
 }
@@ -203,7 +175,7 @@ static int dmabuf_send(struct rt_dev *d, struct dm_ctx *x)
 	return err;
 }
 
-/* A RECV into the dma-buf MR across page boundaries: the memfd holds the message */
+/* A RECV into the dma-buf MR across page boundaries: the buffer holds the message */
 static int dmabuf_recv(struct rt_dev *d, struct dm_ctx *x)
 {
 	const size_t pg = d->page;
@@ -222,7 +194,7 @@ static int dmabuf_recv(struct rt_dev *d, struct dm_ctx *x)
 		err = rt_expect_recv(d, &x->p, 0x73, (uint32_t)(pg + 11), &wc,
 				     "RECV into a dma-buf MR");
 	if (!err)
-		err = rt_check_landed(d, "memfd after a RECV into the dma-buf MR", x->b.view, x->b.len,
+		err = rt_check_landed(d, "buffer after a RECV into the dma-buf MR", x->b.view, x->b.len,
 				      2 * pg + 9, pg + 11, 404, 0);
 	return err;
 }
@@ -247,12 +219,12 @@ static int dmabuf_atomic(struct rt_dev *d, struct dm_ctx *x)
 	if (old != v || now != v + add)
 		return rt_fail(d, -EIO, "FETCH_AND_ADD of %#" PRIx64 ": fetched %#" PRIx64 ", word now %#" PRIx64 "; expected %#" PRIx64 " and %#" PRIx64,
 			       add, old, now, v, v + add);
-	rt_ok(d, "FETCH_AND_ADD on the dma-buf MR: old value fetched, the memfd's word added to");
+	rt_ok(d, "FETCH_AND_ADD on the dma-buf MR: old value fetched, the buffer's word added to");
 	return 0;
 }
 
 /* Data through the dma-buf MR over the whole buffer, which holds pattern 101 */
-static int dmabuf_data(struct rt_dev *d, struct dm_ctx *x)
+int dmabuf_data(struct rt_dev *d, struct dm_ctx *x)
 {
 	int err;
 
@@ -273,7 +245,7 @@ static int dmabuf_data(struct rt_dev *d, struct dm_ctx *x)
 }
 
 /* After a remote access error: the QPs are in the error state, make new ones */
-static int renew_pair(struct rt_dev *d, struct rt_pair *p)
+int renew_pair(struct rt_dev *d, struct rt_pair *p)
 {
 	rt_pair_free(p);
 	return pair_new(d, p, IBV_QPT_RC, false);
@@ -381,7 +353,7 @@ static int dmabuf_outlives(struct rt_dev *d, struct dm_ctx *x)
 }
 
 /* ibv_reg_dmabuf_mr as @c says is refused with errno c->want */
-static int dmabuf_bad(struct rt_dev *d, const struct bad_dmabuf *c)
+int dmabuf_bad(struct rt_dev *d, const struct bad_dmabuf *c)
 {
 	struct ibv_mr *mr;
 

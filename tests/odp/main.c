@@ -28,6 +28,15 @@
  *              another iova; the rights of the MR; the MR outlives the
  *              file descriptors; bad registrations refused (needs a
  *              provider with ibv_reg_dmabuf_mr: msrxe)
+ *   dmabuf-p2p P2P_DEVICE BACKING_FILE  dma-buf MRs over a range of BAR 2
+ *              exported by pci_bar_dmabuf (P2P_DEVICE is its
+ *              /dev/pci-bar-dmabuf/<PCI address>; BACKING_FILE the BAR's
+ *              memory as the host has it, QEMU's ivshmem-plain backing
+ *              file): the dmabuf data cases, bytes checked through the
+ *              dma-buf's mmap and in the file; read-only exports; the
+ *              memory revoked under the MR; bad registrations. In rxe's
+ *              IOMMU mode the registration is refused (EREMOTEIO) where
+ *              the network device's function cannot reach the BAR
  *   implicit   implicit ODP MRs (the whole address space): traffic low,
  *              high, across a 1 GiB boundary, beside a hole; munmap and
  *              a new mmap; bookkeeping by slots touched; fork; four
@@ -45,6 +54,7 @@
  * checks did not run.
  *
  * usage: rxe-odp-test [-d DEV] [-p PORT] [-g GIDX] [-t SECONDS] COMMAND [--repeat N]
+ *        rxe-odp-test [...] dmabuf-p2p P2P_DEVICE BACKING_FILE
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,18 +69,20 @@ struct command {
 	const char *name;
 	int (*run)(struct rt_dev *d, const struct options *o);
 	bool repeat;		/* takes --repeat N */
+	bool p2p;		/* takes P2P_DEVICE BACKING_FILE */
 };
 
 static const struct command commands[] = {
-	{ "traffic", cmd_traffic, false },
-	{ "races", cmd_races, false },
-	{ "readonly", cmd_readonly, false },
-	{ "bad-input", cmd_bad_input, false },
-	{ "prefetch", cmd_prefetch, true },
-	{ "dmabuf", cmd_dmabuf, false },
-	{ "implicit", cmd_implicit, false },
-	{ "prefetch-teardown", cmd_prefetch_teardown, false },
-	{ "prefetch-hold", cmd_prefetch_hold, false },
+	{ "traffic", cmd_traffic, false, false },
+	{ "races", cmd_races, false, false },
+	{ "readonly", cmd_readonly, false, false },
+	{ "bad-input", cmd_bad_input, false, false },
+	{ "prefetch", cmd_prefetch, true, false },
+	{ "dmabuf", cmd_dmabuf, false, false },
+	{ "dmabuf-p2p", cmd_dmabuf_p2p, false, true },
+	{ "implicit", cmd_implicit, false, false },
+	{ "prefetch-teardown", cmd_prefetch_teardown, false, false },
+	{ "prefetch-hold", cmd_prefetch_hold, false, false },
 };
 
 static void usage(FILE *f)
@@ -78,6 +90,7 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: " PROG " [-d DEV] [-p PORT] [-g GIDX] [-t SECONDS] COMMAND [--repeat N]\n"
+		   "       " PROG " [...] dmabuf-p2p P2P_DEVICE BACKING_FILE\n"
 		   "  COMMAND   ");
 	for (i = 0; i < RT_ARRAY_SIZE(commands); i++)
 		fprintf(f, "%s%s", i ? " | " : "", commands[i].name);
@@ -147,6 +160,16 @@ static int parse_command_args(int argc, char **argv, const struct command *cmd,
 {
 	long long v;
 
+	if (cmd->p2p) {
+		if (argc - optind != 2) {
+			fprintf(stderr, PROG ": %s wants P2P_DEVICE BACKING_FILE\n", o->cmd);
+			usage(stderr);
+			return -EINVAL;
+		}
+		o->p2p_dev = argv[optind];
+		o->p2p_file = argv[optind + 1];
+		optind += 2;
+	}
 	while (optind < argc) {
 		if (cmd->repeat && !strcmp(argv[optind], "--repeat") && optind + 1 < argc) {
 			v = rt_parse_num(argv[optind + 1], 1, 100000);

@@ -33,6 +33,8 @@ struct options {
 	int timeout_s;
 	const char *cmd;
 	unsigned long repeat;
+	const char *p2p_dev;	/* dmabuf-p2p: /dev/pci-bar-dmabuf/<PCI address> */
+	const char *p2p_file;	/* dmabuf-p2p: the BAR's backing file */
 };
 
 /* RC pairs made ahead (races: no mmap may land in a hole made later) */
@@ -71,6 +73,7 @@ int cmd_readonly(struct rt_dev *d, const struct options *o);
 int cmd_bad_input(struct rt_dev *d, const struct options *o);
 int cmd_prefetch(struct rt_dev *d, const struct options *o);
 int cmd_dmabuf(struct rt_dev *d, const struct options *o);
+int cmd_dmabuf_p2p(struct rt_dev *d, const struct options *o);
 int cmd_implicit(struct rt_dev *d, const struct options *o);
 int cmd_prefetch_teardown(struct rt_dev *d, const struct options *o);
 int cmd_prefetch_hold(struct rt_dev *d, const struct options *o);

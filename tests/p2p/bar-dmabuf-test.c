@@ -5,15 +5,13 @@
  * through an mmap of the dma-buf found in the BAR's backing file (QEMU's
  * ivshmem-plain over a memory-backend-file), and the revocation of the
  * memory (the mapping faults with SIGBUS) when the exporting file is
- * closed or, while the program waits, the device is unbound or reset; and
- * that an RDMA device that would pin the buffer (rxe's dma-buf MRs) is
- * refused: the memory must stay revocable.
+ * closed or, while the program waits, the device is unbound or reset.
+ * RDMA through such a buffer: rxe-odp-test dmabuf-p2p.
  *
  * usage: bar-dmabuf-test DEVICE bad-input BAR
  *        bar-dmabuf-test DEVICE cpu BAR OFFSET LENGTH BACKING_FILE
  *        bar-dmabuf-test DEVICE revoke-close BAR
  *        bar-dmabuf-test DEVICE revoke-wait BAR
- *        bar-dmabuf-test DEVICE rdma-pinned BAR RDMA_DEVICE
  * DEVICE is /dev/pci-bar-dmabuf/<PCI address>. Exit status 0 when every
  * check passed, 1 when one failed, 2 on bad usage.
  */
@@ -31,8 +29,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include <infiniband/verbs.h>
 
 #include "bar-dmabuf.h"
 
@@ -343,60 +339,13 @@ static void revoke_wait(int dev, uint32_t bar)
 	close(fd);
 }
 
-/* Registering the buffer as a pinned dma-buf MR fails with EOPNOTSUPP */
-static void rdma_pinned(int dev, uint32_t bar, const char *rdma_name)
-{
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	struct ibv_context *ctx = NULL;
-	struct ibv_pd *pd = NULL;
-	struct ibv_mr *mr;
-	int i, fd = -1;
-
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), rdma_name))
-			ctx = ibv_open_device(list[i]);
-	if (list)
-		ibv_free_device_list(list);
-	if (!ctx) {
-		CHECK(0, "cannot open RDMA device %s", rdma_name);
-		return;
-	}
-	pd = ibv_alloc_pd(ctx);
-	if (!pd) {
-		CHECK(0, "ibv_alloc_pd: %s", strerror(errno));
-		goto out;
-	}
-	fd = export_range(dev, bar, 0, page_size(), 0);
-	if (fd < 0) {
-		CHECK(0, "export: %s", strerror(-fd));
-		goto out;
-	}
-	errno = 0;
-	mr = ibv_reg_dmabuf_mr(pd, 0, page_size(), 0, fd,
-			       IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
-	CHECK(!mr && errno == EOPNOTSUPP,
-	      "a pinned dma-buf MR over BAR memory: %s, want EOPNOTSUPP",
-	      mr ? "registered" : strerror(errno));
-	if (mr)
-		ibv_dereg_mr(mr);
-	else
-		printf("%s refused the pinned import: %s\n", rdma_name, strerror(errno));
-out:
-	if (fd >= 0)
-		close(fd);
-	if (pd)
-		ibv_dealloc_pd(pd);
-	ibv_close_device(ctx);
-}
-
 static int usage(void)
 {
 	fprintf(stderr,
 		"usage: bar-dmabuf-test DEVICE bad-input BAR\n"
 		"       bar-dmabuf-test DEVICE cpu BAR OFFSET LENGTH BACKING_FILE\n"
 		"       bar-dmabuf-test DEVICE revoke-close BAR\n"
-		"       bar-dmabuf-test DEVICE revoke-wait BAR\n"
-		"       bar-dmabuf-test DEVICE rdma-pinned BAR RDMA_DEVICE\n");
+		"       bar-dmabuf-test DEVICE revoke-wait BAR\n");
 	return 2;
 }
 
@@ -435,8 +384,6 @@ int main(int argc, char **argv)
 		dev = -1;
 	} else if (!strcmp(cmd, "revoke-wait") && argc == 4) {
 		revoke_wait(dev, (uint32_t)bar);
-	} else if (!strcmp(cmd, "rdma-pinned") && argc == 5) {
-		rdma_pinned(dev, (uint32_t)bar, argv[4]);
 	} else {
 		close(dev);
 		return usage();
