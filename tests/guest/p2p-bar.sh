@@ -79,6 +79,41 @@ rdma_through_bar() {
 	"$odp_test" -d rxe0 -g "$(rxe_ipv4_gid_index)" dmabuf-p2p "$dev" /job/p2pmem
 }
 
+# Upstream perftest's --use_p2p_dmabuf (perftest-patches 0004) refuses:
+# --odp, a device not bound to pci_bar_dmabuf, a buffer larger than any
+# BAR (against a server in this VM on host memory). Each: exit status not
+# 0 and the message.
+perftest_bad_input() {
+	local tool=$BUILD_DIR/perftest/src/ib_write_bw log=/tmp/p2p-perftest.log rc=0 what dev size port want
+	local -a options=(-d rxe0 -x "$(rxe_ipv4_gid_index)" -n 5)
+	if "$tool" "${options[@]}" --odp --use_p2p_dmabuf="$bdf" >"$log" 2>&1; then
+		echo "FAIL: ib_write_bw --odp --use_p2p_dmabuf ran"
+		return 1
+	fi
+	grep -q "cannot be used with --odp" "$log" ||
+		{ cat "$log"; echo "FAIL: no message for --odp with --use_p2p_dmabuf"; return 1; }
+	echo "--odp with --use_p2p_dmabuf: $(grep "cannot be used" "$log")"
+	for what in unknown too-large; do
+		case $what in
+		unknown) dev=0000:7f:00.0 size=65536 port=18990
+			want="Couldn't open /dev/pci-bar-dmabuf/0000:7f:00.0" ;;
+		too-large) dev=$bdf size=16777216 port=18991
+			want="No memory BAR of the device holds the buffer" ;;
+		esac
+		"$tool" "${options[@]}" -p "$port" -s "$size" >/dev/null 2>&1 &
+		wait_listen "$port" 30
+		if "$tool" "${options[@]}" -p "$port" -s "$size" --use_p2p_dmabuf="$dev" 127.0.0.1 >"$log" 2>&1; then
+			echo "FAIL: ib_write_bw with $what P2P memory ran"
+			rc=1
+		fi
+		kill %% 2>/dev/null || true
+		wait || true
+		grep -qF "$want" "$log" || { cat "$log"; echo "FAIL: no message for $what P2P memory"; rc=1; }
+		echo "$what P2P memory: $(grep -E "Couldn't open|No memory BAR" "$log" | tail -1)"
+	done
+	return $rc
+}
+
 rebind_and_export() {
 	bind && "$prog" "$dev" revoke-close "$bar"
 }
@@ -93,6 +128,7 @@ run_step revoke.close "$prog" "$dev" revoke-close "$bar"
 use_provider ours
 run_step rdma.virt rdma_through_bar virt
 run_step rdma.iommu rdma_through_bar iommu
+run_step perftest.bad_input perftest_bad_input
 run_step revoke.reset revoke_while_mapped "a reset of $bdf" reset_device
 run_step revoke.unbind revoke_while_mapped "unbinding $bdf" unbind
 # bound again, the device exports again
