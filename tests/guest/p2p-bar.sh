@@ -6,12 +6,12 @@
 # host's file, neighbours untouched; a read-only export; the memory revoked
 # (mappings fault) when the exporting file is closed, when the device is
 # unbound and when it is reset; KUnit suite pci_bar_dmabuf (importers
-# refused, get_phys, mappings, revocation); rxe-odp-test dmabuf-p2p (msrxe: the
+# refused, get_phys, mappings, revocation, the bus-address path from
+# virtio-net behind the same switch); rxe-odp-test dmabuf-p2p (msrxe: the
 # stock provider has no ibv_reg_dmabuf_mr) in both rxe ODP modes: RDMA
 # into and out of a BAR range, bytes in the host's file, revocation under
-# the MR, bad registrations; in the IOMMU mode the registration refused
-# (the network function cannot reach the BAR). The kernel's checks
-# (KASAN, kmemleak) judge the rest; every step is a sub-case.
+# the MR, bad registrations. The kernel's checks (KASAN, kmemleak) judge
+# the rest; every step is a sub-case.
 # usage: p2p-bar.sh
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/provider-lib.sh"
@@ -123,7 +123,7 @@ failures=()
 bind || fail "cannot bind $bdf"
 # the importer's side, in the kernel (kernel patch 0038): sub-cases kunit.TEST
 KUNIT_SUBCASE_PREFIX=kunit. kunit_run drivers/pci/bar_dmabuf_kunit.ko pci_bar_dmabuf \
-	importers_refused pin_refused phys_ranges map_for_device revoke read_only
+	importers_refused pin_refused phys_ranges map_for_device revoke read_only classify_paths
 run_step bad-input "$prog" "$dev" bad-input "$bar"
 # two ranges: pages 3 to 7, and the last page of the 16 MiB BAR
 run_step cpu "$prog" "$dev" cpu "$bar" 0x3000 0x5000 /job/p2pmem

@@ -34,9 +34,9 @@
  *              memory as the host has it, QEMU's ivshmem-plain backing
  *              file): the dmabuf data cases, bytes checked through the
  *              dma-buf's mmap and in the file; read-only exports; the
- *              memory revoked under the MR; bad registrations. In rxe's
- *              IOMMU mode the registration is refused (EREMOTEIO) where
- *              the network device's function cannot reach the BAR
+ *              memory revoked under the MR; bad registrations (both rxe
+ *              ODP modes; in the IOMMU mode the BAR is also mapped for
+ *              the network device's PCI function)
  *   implicit   implicit ODP MRs (the whole address space): traffic low,
  *              high, across a 1 GiB boundary, beside a hole; munmap and
  *              a new mmap; bookkeeping by slots touched; fork; four
