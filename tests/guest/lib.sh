@@ -124,6 +124,42 @@ edu_bdf() {
 	pci_bdf 0x1234 0x11e8 || fail "no edu PCI device (1234:11e8) in the guest"
 }
 
+# The PCI address of the VM's ivshmem-plain (1af4:1110), whose BAR 2 is
+# the file p2pmem of the VM's job directory (tests/vm/run-vm).
+ivshmem_bdf() {
+	pci_bdf 0x1af4 0x1110 || fail "no ivshmem-plain PCI device (1af4:1110) in the guest"
+}
+
+# Bind a PCI function to pci_bar_dmabuf (driver_override; the module must
+# be loaded) and wait up to 5 s for its /dev/pci-bar-dmabuf/ADDR; returns
+# 1, with a message, when it does not come. args: PCI address
+bar_dmabuf_bind() {
+	local i
+	echo pci_bar_dmabuf >"/sys/bus/pci/devices/$1/driver_override"
+	echo "$1" >/sys/bus/pci/drivers_probe
+	for ((i = 0; i < 50; i++)); do
+		[ -c "/dev/pci-bar-dmabuf/$1" ] && return 0
+		sleep 0.1
+	done
+	echo "FAIL: no /dev/pci-bar-dmabuf/$1 after binding $1 to pci_bar_dmabuf"
+	return 1
+}
+
+# Unbind a PCI function from pci_bar_dmabuf and clear its driver_override.
+# args: PCI address
+bar_dmabuf_unbind() {
+	echo "$1" >/sys/bus/pci/drivers/pci_bar_dmabuf/unbind
+	echo >"/sys/bus/pci/devices/$1/driver_override"
+}
+
+# A failed perftest run whose logs say only that it could not report: it
+# calibrates its cycle counter when it reports and gives up ("Can't produce
+# a report") when the (virtual) CPU was too busy for a clean fit, and its
+# peer then fails the final exchange. args: log...
+calibration_failure() {
+	grep -qsE "Can't produce a report|Failed to exchange data between server and clients" "$@"
+}
+
 # Put the IOMMU group of edu in a domain of another type (DMA, DMA-FQ,
 # identity; no driver may be bound to edu) and check that it took.
 # args: type

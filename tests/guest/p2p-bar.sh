@@ -21,26 +21,11 @@ prog=$BUILD_DIR/tests/p2p/bar-dmabuf-test
 odp_test=$BUILD_DIR/tests/odp/rxe-odp-test
 { [ -x "$prog" ] && [ -x "$odp_test" ]; } || fail "no $prog or $odp_test: build the project first (cmake --build build)"
 provider_paths "$BUILD_DIR/providers"
-bdf=$(pci_bdf 0x1af4 0x1110) || fail "no ivshmem-plain PCI device (1af4:1110) in the guest"
+bdf=$(ivshmem_bdf)
 sysdev=/sys/bus/pci/devices/$bdf
 dev=/dev/pci-bar-dmabuf/$bdf
 bar=2
 load_module drivers/pci/bar_dmabuf.ko
-
-bind() {
-	echo pci_bar_dmabuf >"$sysdev/driver_override"
-	echo "$bdf" >/sys/bus/pci/drivers_probe
-	for ((i = 0; i < 50; i++)); do
-		[ -c "$dev" ] && return 0
-		sleep 0.1
-	done
-	echo "FAIL: no $dev after binding $bdf to pci_bar_dmabuf"
-	return 1
-}
-
-unbind() {
-	echo "$bdf" >/sys/bus/pci/drivers/pci_bar_dmabuf/unbind
-}
 
 # revoke-wait exports and maps a page, then waits (a line on its stdin)
 # while ACTION takes the memory away. args: what the action is, action...
@@ -116,11 +101,11 @@ perftest_bad_input() {
 }
 
 rebind_and_export() {
-	bind && "$prog" "$dev" revoke-close "$bar"
+	bar_dmabuf_bind "$bdf" && "$prog" "$dev" revoke-close "$bar"
 }
 
 failures=()
-bind || fail "cannot bind $bdf"
+bar_dmabuf_bind "$bdf" || fail "cannot bind $bdf"
 # the importer's side, in the kernel (kernel patch 0038): sub-cases kunit.TEST
 KUNIT_SUBCASE_PREFIX=kunit. kunit_run drivers/pci/bar_dmabuf_kunit.ko pci_bar_dmabuf \
 	importers_refused pin_refused phys_ranges map_for_device revoke read_only classify_paths
@@ -134,11 +119,10 @@ run_step rdma.virt rdma_through_bar virt
 run_step rdma.iommu rdma_through_bar iommu
 run_step perftest.bad_input perftest_bad_input
 run_step revoke.reset revoke_while_mapped "a reset of $bdf" reset_device
-run_step revoke.unbind revoke_while_mapped "unbinding $bdf" unbind
+run_step revoke.unbind revoke_while_mapped "unbinding $bdf" bar_dmabuf_unbind "$bdf"
 # bound again, the device exports again
 run_step rebind rebind_and_export
-unbind
-echo >"$sysdev/driver_override"
+bar_dmabuf_unbind "$bdf"
 rmmod bar_dmabuf || failures+=(rmmod)
 [ ${#failures[@]} = 0 ] || fail "failed: ${failures[*]}"
 echo "p2p-bar: all passed"

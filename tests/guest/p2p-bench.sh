@@ -24,13 +24,11 @@ size=65536
 provider_paths "$BUILD_DIR/providers"
 use_provider ours >/dev/null
 use_upstream_perftest
-bdf=$(pci_bdf 0x1af4 0x1110) || fail "no ivshmem-plain PCI device (1af4:1110) in the guest"
+bdf=$(ivshmem_bdf)
 load_module drivers/pci/bar_dmabuf.ko
-echo pci_bar_dmabuf >"/sys/bus/pci/devices/$bdf/driver_override"
-echo "$bdf" >/sys/bus/pci/drivers_probe
+bar_dmabuf_bind "$bdf" || fail "cannot bind $bdf"
 # as booted again for the next case of a shared boot
-trap 'echo "$bdf" >/sys/bus/pci/drivers/pci_bar_dmabuf/unbind; echo >"/sys/bus/pci/devices/$bdf/driver_override"; rmmod bar_dmabuf' EXIT
-[ -c "/dev/pci-bar-dmabuf/$bdf" ] || fail "no /dev/pci-bar-dmabuf/$bdf after binding $bdf"
+trap 'bar_dmabuf_unbind "$bdf"; rmmod bar_dmabuf' EXIT
 options=(-d rxe0 -x "$(rxe_ipv4_gid_index)" -s "$size" -n "$iters")
 
 logs=/run/p2p-bench
@@ -65,7 +63,7 @@ run_write_bw() {
 	local attempt
 	for attempt in 1 2 3; do
 		write_bw_once "$1" "$2" && return 0
-		grep -qsE "Can't produce a report|Failed to exchange data" "$2" "$2.server" || return 1
+		calibration_failure "$2" "$2.server" || return 1
 		echo "ib_write_bw could not report (attempt $attempt: clock calibration)"
 	done
 	return 1

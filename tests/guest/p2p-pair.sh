@@ -22,17 +22,10 @@ size=65536 iters=200 port=18900
 options=(-d rxe0 -x "$(rxe_ipv4_gid_index)" -p "$port" -s "$size" -n "$iters")
 log=/job/p2p-pair-ib_write_bw.log
 
-# A run that failed only to report. args: log
-calibration_failure() {
-	grep -qsE "Can't produce a report|Failed to exchange data between server and clients" "$1"
-}
-
 if [ "$VM_ROLE" = server ]; then
-	bdf=$(pci_bdf 0x1af4 0x1110) || fail "no ivshmem-plain PCI device (1af4:1110) in the guest"
+	bdf=$(ivshmem_bdf)
 	load_module drivers/pci/bar_dmabuf.ko
-	echo pci_bar_dmabuf >"/sys/bus/pci/devices/$bdf/driver_override"
-	echo "$bdf" >/sys/bus/pci/drivers_probe
-	[ -c "/dev/pci-bar-dmabuf/$bdf" ] || fail "no /dev/pci-bar-dmabuf/$bdf after binding $bdf"
+	bar_dmabuf_bind "$bdf" || fail "cannot bind $bdf"
 	rc=0
 	timeout 900 ib_write_bw "${options[@]}" --use_p2p_dmabuf="$bdf" >"$log" 2>&1 || rc=$?
 	cat "$log"

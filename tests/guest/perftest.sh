@@ -61,11 +61,6 @@ result_figure() {
 		END { if (v != "") print v, unit }' "$2"
 }
 
-# A failed run that says only that perftest could not report. args: log...
-calibration_failure() {
-	grep -qsE "Can't produce a report|Failed to exchange data between server and clients" "$@"
-}
-
 # Pair mode: the client's verdict on an attempt, to the server's control
 # port (it listens from before its run on). args: port verdict
 send_verdict() {

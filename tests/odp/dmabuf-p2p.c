@@ -57,18 +57,6 @@ static int p2p_new(struct rt_dev *d, struct dmabuf *b, const char *device, size_
 	return 0;
 }
 
-static void p2p_free(struct dmabuf *b)
-{
-	if (b->view)
-		munmap(b->view, b->len);
-	if (b->fd >= 0)
-		close(b->fd);
-	if (b->memfd >= 0)
-		close(b->memfd);
-	b->view = NULL;
-	b->fd = b->memfd = -1;
-}
-
 /* The BAR's bytes of the buffer, as the host's backing file has them */
 static int file_bytes(struct rt_dev *d, const char *file, uint8_t *buf, size_t len)
 {
@@ -135,7 +123,7 @@ static int p2p_read_only(struct rt_dev *d, struct dm_ctx *x, const char *device)
 		rt_ok(d, "a read-only export registers for REMOTE_READ and reads right");
 	if (mr)
 		ibv_dereg_mr(mr);
-	p2p_free(&ro);
+	dmabuf_free(&ro);
 	return err;
 }
 
@@ -300,6 +288,6 @@ int cmd_dmabuf_p2p(struct rt_dev *d, const struct options *o)
 		err = rt_fail(d, -errno, "ibv_dereg_mr of the revoked MR: %s", strerror(errno));
 	rt_pair_free(&x.p);
 	rt_region_free(&x.local);
-	p2p_free(&x.b);
+	dmabuf_free(&x.b);
 	return err;
 }

@@ -22,7 +22,7 @@
 #include "dmabuf.h"
 #include "odp-test.h"
 
-static void dmabuf_free(struct dmabuf *b)
+void dmabuf_free(struct dmabuf *b)
 {
 	if (b->view)
 		munmap(b->view, b->len);

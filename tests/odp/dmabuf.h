@@ -44,6 +44,8 @@ struct bad_dmabuf {
 	int want;		/* errno */
 };
 
+/* Unmap the view and close both files (the ones that are open) */
+void dmabuf_free(struct dmabuf *b);
 int dmabuf_reg(struct rt_dev *d, struct ibv_mr **mr, const struct dmabuf *b, size_t offset,
 	       size_t len, uint64_t iova, int access, const char *what);
 /* RDMA READ, WRITE, SEND/RECV and an atomic through x->mr (all of x->b) */

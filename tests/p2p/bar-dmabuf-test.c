@@ -161,6 +161,17 @@ static bool file_matches(int file, uint64_t offset, uint64_t length,
 	return ok;
 }
 
+/* The page of @file at @offset still holds @saved */
+static bool page_unchanged(int file, uint64_t offset, const uint8_t *saved, uint64_t pg)
+{
+	uint8_t *now = malloc(pg);
+	bool same = now && pread(file, now, pg, (off_t)offset) == (ssize_t)pg &&
+		    !memcmp(now, saved, pg);
+
+	free(now);
+	return same;
+}
+
 /*
  * Write the pattern through the mapping at unaligned offsets (all but the
  * first and last bytes), read it back, find it in the backing file, and
@@ -240,21 +251,13 @@ static void cpu_access(int dev, uint32_t bar, uint64_t offset,
 		close(fd);
 	}
 
-	if (offset >= pg) {
-		uint8_t *now = malloc(pg);
-
-		CHECK(now && pread(file, now, pg, (off_t)(offset - pg)) == (ssize_t)pg &&
-		      !memcmp(now, before, pg), "the page before the range changed");
-		free(now);
-	}
+	if (offset >= pg)
+		CHECK(page_unchanged(file, offset - pg, before, pg),
+		      "the page before the range changed");
 	/* (the range may end the BAR) */
-	if (check_after) {
-		uint8_t *now = malloc(pg);
-
-		CHECK(now && pread(file, now, pg, (off_t)(offset + length)) == (ssize_t)pg &&
-		      !memcmp(now, after, pg), "the page after the range changed");
-		free(now);
-	}
+	if (check_after)
+		CHECK(page_unchanged(file, offset + length, after, pg),
+		      "the page after the range changed");
 out:
 	free(before);
 	free(after);
