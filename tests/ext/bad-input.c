@@ -18,9 +18,8 @@
 #include "absent-method.h"
 #include "ibvx-test.h"
 
-/* A call returned @got with @e; it must be @want with a message naming @hint */
-static int expect_err(struct rt_dev *d, const char *call, int got, const struct ibvx_error *e,
-		      int want, const char *hint)
+int ibvx_test_expect_err(struct rt_dev *d, const char *call, int got, const struct ibvx_error *e,
+			 int want, const char *hint)
 {
 	if (got != want)
 		return rt_fail(d, -EPROTO, "%s returned %d (%s), expected %d (%s)", call, got,
@@ -39,15 +38,15 @@ static int query_null_args(struct rt_dev *d, struct ibv_mr *mr)
 	struct ibvx_mr_odp_state s;
 	struct ibvx_error e;
 
-	return expect_err(d, "query(mr NULL)", ibvx_query_mr_odp(NULL, &s, sizeof(s), &e), &e,
+	return ibvx_test_expect_err(d, "query(mr NULL)", ibvx_query_mr_odp(NULL, &s, sizeof(s), &e), &e,
 			  EINVAL, "mr is NULL") ?:
-	       expect_err(d, "query(mr NULL, err NULL)",
+	       ibvx_test_expect_err(d, "query(mr NULL, err NULL)",
 			  ibvx_query_mr_odp(NULL, &s, sizeof(s), NULL), NULL, EINVAL, "") ?:
-	       expect_err(d, "query(state NULL)", ibvx_query_mr_odp(mr, NULL, sizeof(s), &e), &e,
+	       ibvx_test_expect_err(d, "query(state NULL)", ibvx_query_mr_odp(mr, NULL, sizeof(s), &e), &e,
 			  EINVAL, "state NULL") ?:
-	       expect_err(d, "query(state_size 0)", ibvx_query_mr_odp(mr, &s, 0, &e), &e,
+	       ibvx_test_expect_err(d, "query(state_size 0)", ibvx_query_mr_odp(mr, &s, 0, &e), &e,
 			  EINVAL, "state_size 0") ?:
-	       expect_err(d, "probe(NULL)", ibvx_probe(NULL, &e), &e, EINVAL, "context is NULL");
+	       ibvx_test_expect_err(d, "probe(NULL)", ibvx_probe(NULL, &e), &e, EINVAL, "context is NULL");
 }
 
 /* A short buffer gets what fits and nothing past it; a long one zeros beyond */
@@ -89,7 +88,7 @@ static int query_not_odp(struct rt_dev *d, struct rt_region *pinned)
 	struct ibvx_mr_odp_state s;
 	struct ibvx_error e;
 
-	return expect_err(d, "query(MR without ON_DEMAND)",
+	return ibvx_test_expect_err(d, "query(MR without ON_DEMAND)",
 			  ibvx_query_mr_odp(pinned->mr, &s, sizeof(s), &e), &e, EINVAL,
 			  "IBV_ACCESS_ON_DEMAND");
 }
@@ -101,7 +100,7 @@ static int query_no_such_handle(struct rt_dev *d, struct ibv_mr *mr)
 	struct ibvx_error e;
 
 	fake.handle = 123456;
-	return expect_err(d, "query(handle 123456)", ibvx_query_mr_odp(&fake, &s, sizeof(s), &e),
+	return ibvx_test_expect_err(d, "query(handle 123456)", ibvx_query_mr_odp(&fake, &s, sizeof(s), &e),
 			  &e, ENOENT, "no MR with handle");
 }
 
@@ -119,7 +118,7 @@ static int reg_bad(struct rt_dev *d, struct rt_region *r)
 			ibv_dereg_mr(mr);                                             \
 			return rt_fail(d, -EPROTO, "%s registered an MR", what);     \
 		}                                                                     \
-		ret = expect_err(d, what, errno, &e, want, hint);                     \
+		ret = ibvx_test_expect_err(d, what, errno, &e, want, hint);                     \
 		if (ret)                                                              \
 			return ret;                                                   \
 	} while (0)
@@ -198,7 +197,7 @@ static int query_other_process(struct rt_dev *d, const struct rt_dev_opts *o)
 	if (!err) {
 		/* this context has no MR at all: any handle is someone else's */
 		fake = (struct ibv_mr){ .context = d->ctx, .pd = d->pd, .handle = handle };
-		err = expect_err(d, "query(another process's MR handle)",
+		err = ibvx_test_expect_err(d, "query(another process's MR handle)",
 				 ibvx_query_mr_odp(&fake, &s, sizeof(s), &e), &e, ENOENT,
 				 "another process");
 	}

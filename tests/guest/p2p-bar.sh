@@ -11,7 +11,9 @@
 # stock provider has no ibv_reg_dmabuf_mr) in both rxe ODP modes: RDMA
 # into and out of a BAR range, bytes in the host's file, revocation under
 # the MR, bad registrations. The kernel's checks (KASAN, kmemleak) judge
-# the rest; every step is a sub-case.
+# the rest; every step is a sub-case. KUnit suite ib_umem_dmabuf_p2p: an
+# RDMA umem over the BAR as mlx5 imports it. libibverbs-ext's
+# ibvx_open_bar_dmabuf(): exports and bad input.
 # usage: p2p-bar.sh
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/provider-lib.sh"
@@ -19,7 +21,10 @@
 [ $# = 0 ] || fail "usage: p2p-bar.sh"
 prog=$BUILD_DIR/tests/p2p/bar-dmabuf-test
 odp_test=$BUILD_DIR/tests/odp/rxe-odp-test
-{ [ -x "$prog" ] && [ -x "$odp_test" ]; } || fail "no $prog or $odp_test: build the project first (cmake --build build)"
+ext_test=$BUILD_DIR/tests/ext/ibvx-test
+for p in "$prog" "$odp_test" "$ext_test"; do
+	[ -x "$p" ] || fail "no $p: build the project first (cmake --build build)"
+done
 provider_paths "$BUILD_DIR/providers"
 bdf=$(ivshmem_bdf)
 sysdev=/sys/bus/pci/devices/$bdf
@@ -62,7 +67,7 @@ reset_device() {
 # rxe-odp-test dmabuf-p2p on rxe0 made in ODP mode MODE. args: mode
 rdma_through_bar() {
 	rxe_odp_mode "$1"
-	"$odp_test" -d rxe0 -g "$(rxe_ipv4_gid_index)" dmabuf-p2p "$dev" /job/p2pmem
+	"$odp_test" -d rxe0 -g "$(rxe_ipv4_gid_index)" dmabuf-p2p "$bdf" /job/p2pmem
 }
 
 # Upstream perftest's --use_p2p_dmabuf (perftest-patches 0004) refuses:
@@ -109,11 +114,18 @@ bar_dmabuf_bind "$bdf" || fail "cannot bind $bdf"
 # the importer's side, in the kernel (kernel patch 0038): sub-cases kunit.TEST
 KUNIT_SUBCASE_PREFIX=kunit. kunit_run drivers/pci/bar_dmabuf_kunit.ko pci_bar_dmabuf \
 	importers_refused pin_refused phys_ranges map_for_device revoke read_only classify_paths
+# an RDMA umem over the BAR, as mlx5 imports it (kernel patch 0040):
+# sub-cases kunit_umem.TEST
+KUNIT_SUBCASE_PREFIX=kunit_umem. kunit_run drivers/infiniband/core/umem_dmabuf_kunit.ko \
+	ib_umem_dmabuf_p2p maps_umem_pages unreachable_device revoked_by_exporter \
+	read_only_export bad_ranges
 run_step bad-input "$prog" "$dev" bad-input "$bar"
 # two ranges: pages 3 to 7, and the last page of the 16 MiB BAR
 run_step cpu "$prog" "$dev" cpu "$bar" 0x3000 0x5000 /job/p2pmem
 run_step cpu.last_page "$prog" "$dev" cpu "$bar" 0xfff000 0x1000 /job/p2pmem
 run_step revoke.close "$prog" "$dev" revoke-close "$bar"
+# libibverbs-ext's ibvx_open_bar_dmabuf(); edu is bound to another driver
+run_step library "$ext_test" bar-dmabuf "$bdf" "$(edu_bdf)" /job/p2pmem
 use_provider ours
 run_step rdma.virt rdma_through_bar virt
 run_step rdma.iommu rdma_through_bar iommu

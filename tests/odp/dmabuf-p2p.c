@@ -1,8 +1,9 @@
 /*
  * rxe-odp-test dmabuf-p2p: dma-buf MRs over P2P memory without struct
  * pages (kernel patches 0030-0037): DMABUF_PAGES pages of BAR 2 of the
- * device bound to pci_bar_dmabuf, exported as a dma-buf and registered
- * with ibv_reg_dmabuf_mr. The dmabuf data cases run over it, bytes checked
+ * function bound to pci_bar_dmabuf, exported as a dma-buf through
+ * libibverbs-ext (ibvx_open_bar_dmabuf()) and registered with
+ * ibv_reg_dmabuf_mr. The dmabuf data cases run over it, bytes checked
  * through the dma-buf's mmap and in the BAR's backing file on the host;
  * a read-only export refuses write access; the memory revoked under the
  * MR (the exporting file closed) makes work requests fail and keeps the
@@ -17,11 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../p2p/bar-dmabuf.h"
+#include <infiniband/verbs_ext.h>
+
 #include "dmabuf.h"
 #include "odp-test.h"
 
@@ -29,26 +30,28 @@
 #define P2P_BAR 2
 #define P2P_OFFSET 0x200000ULL
 
-/* Export @pages pages of BAR 2 at P2P_OFFSET; the view is its mmap */
-static int p2p_new(struct rt_dev *d, struct dmabuf *b, const char *device, size_t pages,
-		   uint32_t flags)
+/*
+ * Export @pages pages of BAR 2 at P2P_OFFSET of the function at @pci_addr
+ * through libibverbs-ext; the view is its mmap
+ */
+static int p2p_new(struct rt_dev *d, struct dmabuf *b, const char *pci_addr, size_t pages,
+		   unsigned int flags)
 {
-	struct pci_bar_dmabuf_export req = { .bar = P2P_BAR, .flags = flags,
-					     .offset = P2P_OFFSET };
-	int prot = PROT_READ | (flags & PCI_BAR_DMABUF_READ_ONLY ? 0 : PROT_WRITE);
+	int prot = PROT_READ | (flags & IBVX_BAR_DMABUF_READ_ONLY ? 0 : PROT_WRITE);
+	struct ibvx_bar_dmabuf bar;
+	struct ibvx_error e;
+	int ret;
 
 	b->fd = -1;
+	b->memfd = -1;
 	b->view = NULL;
 	b->len = pages * d->page;
-	req.length = b->len;
-	b->memfd = open(device, O_RDWR | O_CLOEXEC);
-	if (b->memfd < 0)
-		return rt_fail(d, -errno, "open %s: %s (is the device bound to pci_bar_dmabuf?)",
-			       device, strerror(errno));
-	if (ioctl(b->memfd, PCI_BAR_DMABUF_EXPORT, &req))
-		return rt_fail(d, -errno, "export of %zu bytes of BAR %d at %#llx: %s", b->len,
-			       P2P_BAR, P2P_OFFSET, strerror(errno));
-	b->fd = req.fd;
+	ret = ibvx_open_bar_dmabuf(&bar, pci_addr, P2P_BAR, P2P_OFFSET, b->len, flags, &e);
+	if (ret)
+		return rt_fail(d, -ret, "ibvx_open_bar_dmabuf: %s", e.message);
+	/* the device's file: closing it revokes the dma-buf */
+	b->memfd = bar.device_fd;
+	b->fd = bar.fd;
 	b->view = mmap(NULL, b->len, prot, MAP_SHARED, b->fd, 0);
 	if (b->view == MAP_FAILED) {
 		b->view = NULL;
@@ -100,7 +103,7 @@ static int p2p_read_only(struct rt_dev *d, struct dm_ctx *x, const char *device)
 	int err;
 
 	rt_set_case(d, "dmabuf-p2p/read-only");
-	err = p2p_new(d, &ro, device, 2, PCI_BAR_DMABUF_READ_ONLY);
+	err = p2p_new(d, &ro, device, 2, IBVX_BAR_DMABUF_READ_ONLY);
 	if (!err) {
 		c = (struct bad_dmabuf){ "REMOTE_WRITE on a read-only export", ro.fd, 0, ro.len,
 					 DMABUF_IOVA, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE,
@@ -260,7 +263,7 @@ int cmd_dmabuf_p2p(struct rt_dev *d, const struct options *o)
 	int err;
 
 	rt_set_case(d, "dmabuf-p2p/register");
-	err = p2p_new(d, &x.b, o->p2p_dev, DMABUF_PAGES, 0);
+	err = p2p_new(d, &x.b, o->p2p_addr, DMABUF_PAGES, 0);
 	if (!err)
 		err = region_new(d, &x.local, DMABUF_PAGES, PINNED_RW, -1);
 	if (!err)
@@ -281,7 +284,7 @@ int cmd_dmabuf_p2p(struct rt_dev *d, const struct options *o)
 	if (!err)
 		err = check_file(d, &x, o->p2p_file);
 	if (!err)
-		err = p2p_read_only(d, &x, o->p2p_dev);
+		err = p2p_read_only(d, &x, o->p2p_addr);
 	if (!err)
 		err = p2p_revoke(d, &x, o->p2p_file);
 	if (x.mr && ibv_dereg_mr(x.mr) && !err)

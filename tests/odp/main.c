@@ -28,9 +28,9 @@
  *              another iova; the rights of the MR; the MR outlives the
  *              file descriptors; bad registrations refused (needs a
  *              provider with ibv_reg_dmabuf_mr: msrxe)
- *   dmabuf-p2p P2P_DEVICE BACKING_FILE  dma-buf MRs over a range of BAR 2
- *              exported by pci_bar_dmabuf (P2P_DEVICE is its
- *              /dev/pci-bar-dmabuf/<PCI address>; BACKING_FILE the BAR's
+ *   dmabuf-p2p PCI_ADDRESS BACKING_FILE  dma-buf MRs over a range of BAR 2
+ *              of the function at PCI_ADDRESS, bound to pci_bar_dmabuf,
+ *              exported through libibverbs-ext (BACKING_FILE the BAR's
  *              memory as the host has it, QEMU's ivshmem-plain backing
  *              file): the dmabuf data cases, bytes checked through the
  *              dma-buf's mmap and in the file; read-only exports; the
@@ -54,7 +54,7 @@
  * checks did not run.
  *
  * usage: rxe-odp-test [-d DEV] [-p PORT] [-g GIDX] [-t SECONDS] COMMAND [--repeat N]
- *        rxe-odp-test [...] dmabuf-p2p P2P_DEVICE BACKING_FILE
+ *        rxe-odp-test [...] dmabuf-p2p PCI_ADDRESS BACKING_FILE
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,7 +69,7 @@ struct command {
 	const char *name;
 	int (*run)(struct rt_dev *d, const struct options *o);
 	bool repeat;		/* takes --repeat N */
-	bool p2p;		/* takes P2P_DEVICE BACKING_FILE */
+	bool p2p;		/* takes PCI_ADDRESS BACKING_FILE */
 };
 
 static const struct command commands[] = {
@@ -90,7 +90,7 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: " PROG " [-d DEV] [-p PORT] [-g GIDX] [-t SECONDS] COMMAND [--repeat N]\n"
-		   "       " PROG " [...] dmabuf-p2p P2P_DEVICE BACKING_FILE\n"
+		   "       " PROG " [...] dmabuf-p2p PCI_ADDRESS BACKING_FILE\n"
 		   "  COMMAND   ");
 	for (i = 0; i < RT_ARRAY_SIZE(commands); i++)
 		fprintf(f, "%s%s", i ? " | " : "", commands[i].name);
@@ -162,11 +162,11 @@ static int parse_command_args(int argc, char **argv, const struct command *cmd,
 
 	if (cmd->p2p) {
 		if (argc - optind != 2) {
-			fprintf(stderr, PROG ": %s wants P2P_DEVICE BACKING_FILE\n", o->cmd);
+			fprintf(stderr, PROG ": %s wants PCI_ADDRESS BACKING_FILE\n", o->cmd);
 			usage(stderr);
 			return -EINVAL;
 		}
-		o->p2p_dev = argv[optind];
+		o->p2p_addr = argv[optind];
 		o->p2p_file = argv[optind + 1];
 		optind += 2;
 	}

@@ -33,7 +33,7 @@ struct options {
 	int timeout_s;
 	const char *cmd;
 	unsigned long repeat;
-	const char *p2p_dev;	/* dmabuf-p2p: /dev/pci-bar-dmabuf/<PCI address> */
+	const char *p2p_addr;	/* dmabuf-p2p: PCI address of the BAR's function */
 	const char *p2p_file;	/* dmabuf-p2p: the BAR's backing file */
 };
 

@@ -30,7 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "bar-dmabuf.h"
+#include "bar_dmabuf_abi.h"
 
 static int failures;
 
@@ -91,8 +91,34 @@ static uint64_t page_size(void)
 	return (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/*
+ * The device opened for reading exports read-only ranges only: a writable
+ * export needs write access to the device
+ */
+static void read_only_open(const char *path, uint32_t bar)
+{
+	int dev = open(path, O_RDONLY | O_CLOEXEC), fd;
+
+	CHECK(dev >= 0, "open %s for reading: %s", path, strerror(errno));
+	if (dev < 0)
+		return;
+	fd = export_range(dev, bar, 0, page_size(), 0);
+	CHECK(fd == -EACCES, "a writable export through a read-only open: got %s, want EACCES",
+	      fd >= 0 ? "a dma-buf" : strerror(-fd));
+	if (fd >= 0)
+		close(fd);
+	else
+		printf("refused a writable export through a read-only open: %s\n", strerror(-fd));
+	fd = export_range(dev, bar, 0, page_size(), PCI_BAR_DMABUF_READ_ONLY);
+	CHECK(fd >= 0, "a read-only export through a read-only open: %s",
+	      fd >= 0 ? "" : strerror(-fd));
+	if (fd >= 0)
+		close(fd);
+	close(dev);
+}
+
 /* Every request the driver must refuse, with its errno */
-static void bad_input(int dev, uint32_t bar)
+static void bad_input(const char *path, int dev, uint32_t bar)
 {
 	const uint64_t pg = page_size();
 	struct {
@@ -140,6 +166,7 @@ static void bad_input(int dev, uint32_t bar)
 	      "an unknown ioctl was not refused with ENOTTY");
 	CHECK(ioctl(dev, PCI_BAR_DMABUF_EXPORT, NULL) == -1 && errno == EFAULT,
 	      "a NULL argument was not refused with EFAULT");
+	read_only_open(path, bar);
 }
 
 /* Compare LENGTH bytes of FILE at OFFSET with the pattern, or with 0 */
@@ -377,7 +404,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(cmd, "bad-input") && argc == 4) {
-		bad_input(dev, (uint32_t)bar);
+		bad_input(argv[1], dev, (uint32_t)bar);
 	} else if (!strcmp(cmd, "cpu") && argc == 7 &&
 		   parse_u64(argv[4], &offset) && parse_u64(argv[5], &length) &&
 		   length >= 2) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * libibverbs-ext: calls stock libibverbs lacks, for the uverbs extension of
- * the rdma-memstack kernel series (per-MR ODP state) and ODP registration
- * helpers. Works with an unchanged libibverbs; see libibverbs-ext(7).
+ * the rdma-memstack kernel series (per-MR ODP state), ODP registration
+ * helpers, and PCI BAR ranges as dma-bufs for ibv_reg_dmabuf_mr(). Works
+ * with an unchanged libibverbs; see libibverbs-ext(7).
  */
 #ifndef INFINIBAND_VERBS_EXT_H
 #define INFINIBAND_VERBS_EXT_H
@@ -50,12 +51,28 @@ enum ibvx_prefetch {
 	IBVX_PREFETCH_NO_FAULT,	/* map only pages the CPU has mapped */
 };
 
+/* A range of a PCI BAR as a dma-buf (see ibvx_open_bar_dmabuf(3)) */
+struct ibvx_bar_dmabuf {
+	int fd;			/* the dma-buf: ibv_reg_dmabuf_mr(), mmap() */
+	int device_fd;		/* the exporting device's file; closing it
+				 * revokes the dma-buf */
+	uint64_t length;	/* bytes in the dma-buf */
+};
+
+enum ibvx_bar_dmabuf_flags {
+	IBVX_BAR_DMABUF_READ_ONLY = 1 << 0,	/* importers may only read */
+};
+
 int ibvx_probe(struct ibv_context *context, struct ibvx_error *err);
 int ibvx_query_mr_odp(struct ibv_mr *mr, struct ibvx_mr_odp_state *state,
 		      size_t state_size, struct ibvx_error *err);
 struct ibv_mr *ibvx_reg_odp_mr(struct ibv_pd *pd, void *addr, size_t length,
 			       unsigned int access, enum ibvx_prefetch prefetch,
 			       struct ibvx_error *err);
+int ibvx_open_bar_dmabuf(struct ibvx_bar_dmabuf *buf, const char *pci_addr,
+			 unsigned int bar, uint64_t offset, uint64_t length,
+			 unsigned int flags, struct ibvx_error *err);
+int ibvx_close_bar_dmabuf(struct ibvx_bar_dmabuf *buf);
 
 #ifdef __cplusplus
 }

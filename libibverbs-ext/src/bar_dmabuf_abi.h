@@ -3,10 +3,11 @@
  * The ioctl ABI of the pci_bar_dmabuf driver (kernel patch 0035,
  * include/uapi/linux/pci_bar_dmabuf.h), which Debian's headers do not
  * have: /dev/pci-bar-dmabuf/<PCI address> hands out dma-buf file
- * descriptors for ranges of the function's memory BARs.
+ * descriptors for ranges of the function's memory BARs. Used by the
+ * library (bar_dmabuf.c) and by the tests of the driver's ABI.
  */
-#ifndef BAR_DMABUF_H
-#define BAR_DMABUF_H
+#ifndef IBVX_BAR_DMABUF_ABI_H
+#define IBVX_BAR_DMABUF_ABI_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
