@@ -86,10 +86,13 @@ static int explain_open(const char *addr, int code, struct ibvx_error *err)
 		return ibvx_fail(err, ENODEV,
 				 "the kernel has no %s driver: load its module (modprobe %s) on a kernel with the rdma-memstack series",
 				 DRIVER, DRIVER);
+	if (!driver[0])
+		return ibvx_fail(err, ENODEV,
+				 "PCI function %s is bound to no driver: write %s to /sys/bus/pci/devices/%s/driver_override and %s to /sys/bus/pci/drivers_probe",
+				 addr, DRIVER, addr, addr);
 	return ibvx_fail(err, ENODEV,
-			 "PCI function %s is %s%s, not to %s: write %s to /sys/bus/pci/devices/%s/driver_override, unbind it from its driver and write %s to /sys/bus/pci/drivers_probe",
-			 addr, driver[0] ? "bound to " : "not bound", driver, DRIVER, DRIVER,
-			 addr, addr);
+			 "PCI function %s is bound to %s, not to %s: write %s to its driver_override and its address to its driver's unbind, then to /sys/bus/pci/drivers_probe",
+			 addr, driver, DRIVER, DRIVER);
 }
 
 /* Size of BAR @bar of @addr from sysfs, 0 when unknown or unused */

@@ -1,5 +1,5 @@
 /*
- * ibvx-test bar-dmabuf PCI_ADDRESS OTHER_ADDRESS BACKING_FILE:
+ * ibvx-test bar-dmabuf PCI_ADDRESS UNBOUND_ADDRESS BOUND_ADDRESS BACKING_FILE:
  * ibvx_open_bar_dmabuf() and ibvx_close_bar_dmabuf() on BAR 2 of the
  * function at PCI_ADDRESS, bound to pci_bar_dmabuf (QEMU's ivshmem-plain in
  * the test VM, whose BAR is BACKING_FILE on the host): a page exported
@@ -7,7 +7,8 @@
  * and found in the file; a read-only export shows the file's bytes and
  * cannot be mapped for writing; then
  * every bad input, each with its errno and a message that says what to do,
- * OTHER_ADDRESS being a function bound to another driver. RDMA through
+ * UNBOUND_ADDRESS being a function bound to no driver and BOUND_ADDRESS one
+ * bound to another driver. RDMA through
  * such buffers is rxe-odp-test dmabuf-p2p.
  */
 #define _GNU_SOURCE
@@ -115,8 +116,8 @@ static int bad_open(struct rt_dev *d, const struct bad_open *c)
 	return ibvx_test_expect_err(d, c->what, ret, &e, c->want, c->hint);
 }
 
-int ibvx_test_bar_dmabuf(struct rt_dev *d, const char *pci_addr, const char *other_addr,
-			 const char *file)
+int ibvx_test_bar_dmabuf(struct rt_dev *d, const char *pci_addr, const char *unbound_addr,
+			 const char *bound_addr, const char *file)
 {
 	const uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
 	const char *short_addr = pci_addr + 5;	/* BB:DD.F of DDDD:BB:DD.F */
@@ -134,8 +135,10 @@ int ibvx_test_bar_dmabuf(struct rt_dev *d, const char *pci_addr, const char *oth
 		  "empty or wrapping" },
 		{ "no such function", "0000:7e:1f.7", TEST_BAR, 0, pg, 0, ENODEV,
 		  "there is no PCI function 0000:7e:1f.7" },
-		{ "a function bound to another driver", other_addr, TEST_BAR, 0, pg, 0, ENODEV,
-		  "driver_override" },
+		{ "a function bound to no driver", unbound_addr, TEST_BAR, 0, pg, 0, ENODEV,
+		  "is bound to no driver: write pci_bar_dmabuf to" },
+		{ "a function bound to another driver", bound_addr, TEST_BAR, 0, pg, 0, ENODEV,
+		  ", not to pci_bar_dmabuf: write pci_bar_dmabuf to its driver_override" },
 		{ "an unused BAR", pci_addr, 5, 0, pg, 0, EINVAL, "BAR 5 of" },
 		{ "a misaligned offset", pci_addr, TEST_BAR, 1, pg, 0, EINVAL, "multiples of" },
 		{ "a range past the BAR", pci_addr, TEST_BAR, 1ULL << 40, pg, 0, ERANGE,

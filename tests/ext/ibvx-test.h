@@ -14,8 +14,8 @@ int ibvx_test_state(struct rt_dev *d, const struct rt_dev_opts *o, const char *m
 int ibvx_test_bad_input(struct rt_dev *d, const struct rt_dev_opts *o);
 int ibvx_test_no_extension(struct rt_dev *d, const struct rt_dev_opts *o);
 
-int ibvx_test_bar_dmabuf(struct rt_dev *d, const char *pci_addr, const char *other_addr,
-			 const char *file);
+int ibvx_test_bar_dmabuf(struct rt_dev *d, const char *pci_addr, const char *unbound_addr,
+			 const char *bound_addr, const char *file);
 
 /* A call returned @got with @e; it must be @want with a message naming @hint */
 int ibvx_test_expect_err(struct rt_dev *d, const char *call, int got, const struct ibvx_error *e,

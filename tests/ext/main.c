@@ -4,9 +4,9 @@
  *                  (MODE: virt or iommu, rxe0's ODP mode)
  *   bad-input      every entry point with bad input, each in a process
  *   no-extension   under no-ext-shim.so: EOPNOTSUPP and its message
- *   bar-dmabuf PCI_ADDRESS OTHER_ADDRESS BACKING_FILE
+ *   bar-dmabuf PCI_ADDRESS UNBOUND_ADDRESS BOUND_ADDRESS BACKING_FILE
  *                  BAR dma-bufs: exports checked in the BAR's file, bad
- *                  input (OTHER_ADDRESS: a function of another driver)
+ *                  input (functions bound to no driver, to another one)
  * Exit status: 0 pass, 1 fail, 2 bad usage.
  */
 #define _GNU_SOURCE
@@ -38,7 +38,7 @@ int ibvx_test_query(struct rt_dev *d, struct ibv_mr *mr, struct ibvx_mr_odp_stat
 static int usage(void)
 {
 	fprintf(stderr, "usage: ibvx-test [-d DEVICE] [-g GID] state virt|iommu | bad-input | no-extension\n"
-			"       ibvx-test bar-dmabuf PCI_ADDRESS OTHER_ADDRESS BACKING_FILE\n");
+			"       ibvx-test bar-dmabuf PCI_ADDRESS UNBOUND_ADDRESS BOUND_ADDRESS BACKING_FILE\n");
 	return 2;
 }
 
@@ -66,9 +66,9 @@ int main(int argc, char **argv)
 		ret = ibvx_test_bad_input(&d, &o);
 	else if (!strcmp(argv[optind], "no-extension") && optind + 1 == argc)
 		ret = ibvx_test_no_extension(&d, &o);
-	else if (!strcmp(argv[optind], "bar-dmabuf") && optind + 4 == argc)
+	else if (!strcmp(argv[optind], "bar-dmabuf") && optind + 5 == argc)
 		ret = ibvx_test_bar_dmabuf(&d, argv[optind + 1], argv[optind + 2],
-					   argv[optind + 3]);
+					   argv[optind + 3], argv[optind + 4]);
 	else
 		return usage();
 	printf("%s: %s\n", d.where, ret ? "FAIL" : "PASS");

@@ -124,8 +124,9 @@ run_step bad-input "$prog" "$dev" bad-input "$bar"
 run_step cpu "$prog" "$dev" cpu "$bar" 0x3000 0x5000 /job/p2pmem
 run_step cpu.last_page "$prog" "$dev" cpu "$bar" 0xfff000 0x1000 /job/p2pmem
 run_step revoke.close "$prog" "$dev" revoke-close "$bar"
-# libibverbs-ext's ibvx_open_bar_dmabuf(); edu is bound to another driver
-run_step library "$ext_test" bar-dmabuf "$bdf" "$(edu_bdf)" /job/p2pmem
+# libibverbs-ext's ibvx_open_bar_dmabuf(); edu is bound to no driver,
+# virtio-net to virtio-pci
+run_step library "$ext_test" bar-dmabuf "$bdf" "$(edu_bdf)" "$(pci_bdf 0x1af4 0x1041)" /job/p2pmem
 use_provider ours
 run_step rdma.virt rdma_through_bar virt
 run_step rdma.iommu rdma_through_bar iommu
