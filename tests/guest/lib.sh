@@ -1,8 +1,8 @@
 # Helpers for scripts that run inside the test VM (tests/vm/run-vm sets
 # VM_ROLE, VM_IP, PEER_IP, PROJECT_DIR, BUILD_DIR). Sourced, not run.
 # rxe_add and tcp_wait_listen return a status and never exit, whatever
-# set -e says: stage 2 init (tests/vm/guest-init) and the runner (run-vm,
-# on the host) source this file for them and turn set -e off again.
+# set -e says: stage 2 init (tests/vm/guest-init) sources this file for
+# rxe_add and turns set -e off again.
 set -euo pipefail
 
 fail() {
