@@ -86,6 +86,10 @@ static int explain_open(const char *addr, int code, struct ibvx_error *err)
 		return ibvx_fail(err, ENODEV,
 				 "the kernel has no %s driver: load its module (modprobe %s) on a kernel with the rdma-memstack series",
 				 DRIVER, DRIVER);
+	if (!strcmp(driver, DRIVER))
+		return ibvx_fail(err, ENODEV,
+				 "PCI function %s is bound to %s, but /dev/pci-bar-dmabuf/%s does not exist: is devtmpfs mounted on /dev?",
+				 addr, DRIVER, addr);
 	if (!driver[0])
 		return ibvx_fail(err, ENODEV,
 				 "PCI function %s is bound to no driver: write %s to /sys/bus/pci/devices/%s/driver_override and %s to /sys/bus/pci/drivers_probe",
