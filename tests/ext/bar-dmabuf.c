@@ -13,7 +13,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,21 +22,6 @@
 #include "ibvx-test.h"
 
 #define TEST_BAR 2
-
-/* The page at @off of the BAR as the host's file has it */
-static int file_page(struct rt_dev *d, const char *file, uint8_t *buf, size_t pg, off_t off)
-{
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return rt_fail(d, -errno, "open %s: %s", file, strerror(errno));
-	n = pread(fd, buf, pg, off);
-	close(fd);
-	if (n != (ssize_t)pg)
-		return rt_fail(d, -EIO, "read of a page of %s: %zd", file, n);
-	return 0;
-}
 
 /*
  * Export the second page of BAR 2 at @addr and map it: read-write, write
@@ -68,7 +52,7 @@ static int export_page(struct rt_dev *d, const char *addr, unsigned int flags, u
 	}
 	if (!ro)
 		rt_fill(p, pg, seed, 0);
-	ret = file_page(d, file, host, pg, (off_t)pg);
+	ret = rt_read_file(d, file, pg, host, pg);
 	if (!ret)
 		ret = ro ? rt_check_same(d, "the read-only mapping against the host's file", p,
 					 host, pg) :

@@ -1,9 +1,13 @@
 /*
  * rdmatest: byte patterns that tell every byte from its neighbours, and
- * comparisons that name the first byte that differs and how many do.
+ * comparisons that name the first byte that differs and how many do, and
+ * the bytes of a file to compare with.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rdmatest.h"
 
@@ -117,4 +121,20 @@ int rt_check_landed(const struct rt_dev *d, const char *what, const uint8_t *buf
 		err = rt_check_val(d, w, buf + off + n, len - off - n, 0);
 	}
 	return err;
+}
+
+int rt_read_file(const struct rt_dev *d, const char *path, uint64_t off, uint8_t *buf,
+		 size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return rt_fail(d, -errno, "open %s: %s", path, strerror(errno));
+	n = pread(fd, buf, len, (off_t)off);
+	close(fd);
+	if (n != (ssize_t)len)
+		return rt_fail(d, -EIO, "read of %zu bytes of %s at %#llx: %zd", len, path,
+			       (unsigned long long)off, n);
+	return 0;
 }

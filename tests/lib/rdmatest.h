@@ -136,6 +136,9 @@ int rt_check_same(const struct rt_dev *d, const char *what, const uint8_t *a, co
 		  size_t len);
 int rt_check_landed(const struct rt_dev *d, const char *what, const uint8_t *buf, size_t len,
 		    size_t off, size_t n, uint32_t seed, size_t base);
+/* @len bytes of the file @path at @off into @buf (e.g. a BAR's backing file) */
+int rt_read_file(const struct rt_dev *d, const char *path, uint64_t off, uint8_t *buf,
+		 size_t len);
 
 /* counters.c: the device's hw counters */
 int rt_counter_get(const struct rt_dev *d, const char *name, long long *value);

@@ -13,7 +13,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,22 +59,6 @@ static int p2p_new(struct rt_dev *d, struct dmabuf *b, const char *pci_addr, siz
 	return 0;
 }
 
-/* The BAR's bytes of the buffer, as the host's backing file has them */
-static int file_bytes(struct rt_dev *d, const char *file, uint8_t *buf, size_t len)
-{
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return rt_fail(d, -errno, "open %s: %s", file, strerror(errno));
-	n = pread(fd, buf, len, (off_t)P2P_OFFSET);
-	close(fd);
-	if (n != (ssize_t)len)
-		return rt_fail(d, -EIO, "read of %zu bytes of %s at %#llx: %zd", len, file,
-			       P2P_OFFSET, n);
-	return 0;
-}
-
 /* The host's file holds what the mapping shows */
 static int check_file(struct rt_dev *d, struct dm_ctx *x, const char *file)
 {
@@ -84,7 +67,7 @@ static int check_file(struct rt_dev *d, struct dm_ctx *x, const char *file)
 
 	if (!host)
 		return rt_fail(d, -ENOMEM, "no memory for a copy of the buffer");
-	err = file_bytes(d, file, host, x->b.len);
+	err = rt_read_file(d, file, P2P_OFFSET, host, x->b.len);
 	if (!err)
 		err = rt_check_same(d, "the backing file against the BAR mapping", host, x->b.view,
 				    x->b.len);
@@ -95,7 +78,7 @@ static int check_file(struct rt_dev *d, struct dm_ctx *x, const char *file)
 }
 
 /* A read-only export: REMOTE_WRITE refused, REMOTE_READ served */
-static int p2p_read_only(struct rt_dev *d, struct dm_ctx *x, const char *device)
+static int p2p_read_only(struct rt_dev *d, struct dm_ctx *x, const char *pci_addr)
 {
 	struct dmabuf ro = { .memfd = -1, .fd = -1 };
 	struct ibv_mr *mr = NULL;
@@ -103,7 +86,7 @@ static int p2p_read_only(struct rt_dev *d, struct dm_ctx *x, const char *device)
 	int err;
 
 	rt_set_case(d, "dmabuf-p2p/read-only");
-	err = p2p_new(d, &ro, device, 2, IBVX_BAR_DMABUF_READ_ONLY);
+	err = p2p_new(d, &ro, pci_addr, 2, IBVX_BAR_DMABUF_READ_ONLY);
 	if (!err) {
 		c = (struct bad_dmabuf){ "REMOTE_WRITE on a read-only export", ro.fd, 0, ro.len,
 					 DMABUF_IOVA, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE,
@@ -192,7 +175,7 @@ static int p2p_revoke(struct rt_dev *d, struct dm_ctx *x, const char *file)
 	      n, ok, failed);
 	err = renew_pair(d, &x->p);
 	if (!err)
-		err = file_bytes(d, file, before, x->b.len);
+		err = rt_read_file(d, file, P2P_OFFSET, before, x->b.len);
 	rt_fill(x->local.addr, x->local.len, 910, 0);
 	if (!err)
 		err = rdma(d, &x->p, IBV_WR_RDMA_WRITE, x->local.mr, x->local.addr, 2 * pg, x->mr,
@@ -216,7 +199,7 @@ static int p2p_revoke(struct rt_dev *d, struct dm_ctx *x, const char *file)
 			rt_ok(d, "SEND from the revoked MR: %s", ibv_wc_status_str(wc.status));
 	}
 	if (!err)
-		err = file_bytes(d, file, after, x->b.len);
+		err = rt_read_file(d, file, P2P_OFFSET, after, x->b.len);
 	if (!err)
 		err = rt_check_same(d, "the backing file after WRITEs into the revoked MR", after,
 				    before, x->b.len);
