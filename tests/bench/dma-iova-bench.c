@@ -1,11 +1,13 @@
 /*
  * Userspace driver of the kernel's dma_iova_benchmark module: for each IOMMU
- * invalidation mode and region size, time page-by-page, scatterlist and
- * two-step IOVA (link) mapping of a region for QEMU's edu device, and print
- * one table with the link/page ratios. Runs as root inside the test VM with
- * the module loaded (tests/guest/dma-iova-bench.sh does both).
+ * invalidation mode, physical layout of the pages and region size, time
+ * page-by-page, scatterlist and two-step IOVA (link) mapping of a region for
+ * QEMU's edu device, and print one table with the link/page and link/sg
+ * ratios. Runs as root inside the test VM with the module loaded
+ * (tests/guest/dma-iova-bench.sh does both).
  *
  * usage: dma-iova-bench [--pages N,N,...] [--modes strict,lazy]
+ *                       [--layouts scattered,contiguous]
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -37,6 +39,10 @@ static const struct mode known_modes[] = {
 };
 #define MODE_COUNT (sizeof(known_modes) / sizeof(known_modes[0]))
 
+/* Where a region's pages lie in physical memory (the module's LAYOUT) */
+enum layout { L_SCATTERED, L_CONTIGUOUS, L_COUNT };
+static const char *const layout_names[L_COUNT] = { "scattered", "contiguous" };
+
 struct figures {
 	unsigned long pages, iterations;
 	uint64_t map_ns, unmap_ns;
@@ -49,6 +55,8 @@ struct options {
 	int nsizes;
 	const struct mode *modes[MODE_COUNT];
 	int nmodes;
+	enum layout layouts[L_COUNT];
+	int nlayouts;
 };
 
 static int write_file(const char *path, const char *text)
@@ -145,8 +153,8 @@ static int set_mode(const char *bdf, const struct mode *mode)
 	return 0;
 }
 
-static int run_one(enum method m, unsigned long pages, unsigned long iterations,
-		   struct figures *f)
+static int run_one(enum method m, enum layout l, unsigned long pages,
+		   unsigned long iterations, struct figures *f)
 {
 	char cmd[128], line[512];
 	int fd, err = 0;
@@ -159,7 +167,8 @@ static int run_one(enum method m, unsigned long pages, unsigned long iterations,
 			RUN_FILE, strerror(errno));
 		return err;
 	}
-	snprintf(cmd, sizeof(cmd), "%s %lu %lu", method_names[m], pages, iterations);
+	snprintf(cmd, sizeof(cmd), "%s %lu %lu %s", method_names[m], pages, iterations,
+		 layout_names[l]);
 	if (write(fd, cmd, strlen(cmd)) < 0) {
 		err = -errno;
 		fprintf(stderr, "dma-iova-bench: run '%s' failed: %s\n", cmd, strerror(errno));
@@ -174,7 +183,7 @@ static int run_one(enum method m, unsigned long pages, unsigned long iterations,
 	}
 	line[n] = '\0';
 	if (sscanf(line,
-		   "method=%*s pages=%lu iterations=%lu mode=%15s map_ns=%" SCNu64
+		   "method=%*s layout=%*s pages=%lu iterations=%lu mode=%15s map_ns=%" SCNu64
 		   " unmap_ns=%" SCNu64 " iova_allocs=%ld iotlb_flushes=%ld",
 		   &f->pages, &f->iterations, f->mode, &f->map_ns, &f->unmap_ns, &f->iova_allocs,
 		   &f->iotlb_flushes) != 7) {
@@ -191,68 +200,98 @@ static double ns_per_page(uint64_t ns, const struct figures *f)
 	return (double)ns / ((double)f->pages * (double)f->iterations);
 }
 
+/* One name of a comma-separated list: its index in names[], or -1 */
+static int name_index(const char *tok, const char *const *names, int count)
+{
+	int k;
+
+	for (k = 0; k < count; k++)
+		if (!strcmp(tok, names[k]))
+			return k;
+	return -1;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const unsigned long default_sizes[] = { 1, 16, 512, 4096, 262144 };
-	int i;
+	const char *mode_names[MODE_COUNT];
+	int i, k;
 
 	o->nsizes = 0;
 	for (i = 0; i < 5; i++)
 		o->sizes[o->nsizes++] = default_sizes[i];
 	o->nmodes = MODE_COUNT;
-	for (i = 0; i < (int)MODE_COUNT; i++)
+	for (i = 0; i < (int)MODE_COUNT; i++) {
 		o->modes[i] = &known_modes[i];
+		mode_names[i] = known_modes[i].name;
+	}
+	o->nlayouts = L_COUNT;
+	for (i = 0; i < L_COUNT; i++)
+		o->layouts[i] = i;
 
 	for (i = 1; i < argc; i++) {
 		char *list, *tok, *save, *end;
+		int n = 0;
 
-		if (i + 1 >= argc || (strcmp(argv[i], "--pages") && strcmp(argv[i], "--modes"))) {
-			fprintf(stderr, "usage: dma-iova-bench [--pages N,N,...] [--modes strict,lazy]\n");
+		if (i + 1 >= argc || (strcmp(argv[i], "--pages") && strcmp(argv[i], "--modes") &&
+				      strcmp(argv[i], "--layouts"))) {
+			fprintf(stderr, "usage: dma-iova-bench [--pages N,N,...] [--modes strict,lazy] [--layouts scattered,contiguous]\n");
 			return -EINVAL;
 		}
 		list = argv[i + 1];
-		if (!strcmp(argv[i], "--pages")) {
-			o->nsizes = 0;
-			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
+			if (!strcmp(argv[i], "--pages")) {
 				errno = 0;
 				unsigned long v = strtoul(tok, &end, 10);
 
-				if (errno || *end || !v || v > (1UL << 20) || o->nsizes == MAX_SIZES) {
+				if (errno || *end || !v || v > (1UL << 20) || n == MAX_SIZES) {
 					fprintf(stderr, "dma-iova-bench: --pages wants up to %d numbers from 1 to %lu, not '%s'\n",
 						MAX_SIZES, 1UL << 20, tok);
 					return -EINVAL;
 				}
-				o->sizes[o->nsizes++] = v;
-			}
-		} else {
-			o->nmodes = 0;
-			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				size_t k;
-
-				for (k = 0; k < MODE_COUNT && strcmp(tok, known_modes[k].name); k++)
-					;
-				if (k == MODE_COUNT || o->nmodes == (int)MODE_COUNT) {
+				o->sizes[n] = v;
+			} else if (!strcmp(argv[i], "--modes")) {
+				k = name_index(tok, mode_names, MODE_COUNT);
+				if (k < 0 || n == (int)MODE_COUNT) {
 					fprintf(stderr, "dma-iova-bench: --modes takes strict and lazy, not '%s'\n", tok);
 					return -EINVAL;
 				}
-				o->modes[o->nmodes++] = &known_modes[k];
+				o->modes[n] = &known_modes[k];
+			} else {
+				k = name_index(tok, layout_names, L_COUNT);
+				if (k < 0 || n == L_COUNT) {
+					fprintf(stderr, "dma-iova-bench: --layouts takes scattered and contiguous, not '%s'\n", tok);
+					return -EINVAL;
+				}
+				o->layouts[n] = k;
 			}
 		}
-		if (!o->nsizes || !o->nmodes) {
+		if (!n) {
 			fprintf(stderr, "dma-iova-bench: %s wants a non-empty list\n", argv[i]);
 			return -EINVAL;
 		}
+		if (!strcmp(argv[i], "--pages"))
+			o->nsizes = n;
+		else if (!strcmp(argv[i], "--modes"))
+			o->nmodes = n;
+		else
+			o->nlayouts = n;
 		i++;
 	}
 	return 0;
 }
 
+static double total_per_page(const struct figures *f)
+{
+	return ns_per_page(f->map_ns + f->unmap_ns, f);
+}
+
 int main(int argc, char **argv)
 {
-	static struct figures all[MODE_COUNT][MAX_SIZES][M_COUNT];
+	static struct figures all[MODE_COUNT][L_COUNT][MAX_SIZES][M_COUNT];
 	struct options o;
 	char bdf[64];
-	int mi, si, m, err;
+	int mi, li, si, m, err;
 
 	if (parse_options(argc, argv, &o))
 		return 2;
@@ -266,51 +305,55 @@ int main(int argc, char **argv)
 	for (mi = 0; mi < o.nmodes; mi++) {
 		if (set_mode(bdf, o.modes[mi]))
 			return 1;
-		for (si = 0; si < o.nsizes; si++) {
-			unsigned long pages = o.sizes[si];
-			unsigned long iterations = pages >= MIN_TOTAL_PAGES ? 1 : MIN_TOTAL_PAGES / pages;
+		for (li = 0; li < o.nlayouts; li++)
+			for (si = 0; si < o.nsizes; si++) {
+				unsigned long pages = o.sizes[si];
+				unsigned long iterations = pages >= MIN_TOTAL_PAGES ?
+								   1 : MIN_TOTAL_PAGES / pages;
 
-			for (m = 0; m < M_COUNT; m++) {
-				struct figures *f = &all[mi][si][m];
+				for (m = 0; m < M_COUNT; m++) {
+					struct figures *f = &all[mi][li][si][m];
 
-				if (run_one(m, pages, iterations, f))
-					return 1;
-				if (strcmp(f->mode, o.modes[mi]->name)) {
-					fprintf(stderr, "dma-iova-bench: the device's domain is %s, not %s\n",
-						f->mode, o.modes[mi]->name);
-					return 1;
+					if (run_one(m, o.layouts[li], pages, iterations, f))
+						return 1;
+					if (strcmp(f->mode, o.modes[mi]->name)) {
+						fprintf(stderr, "dma-iova-bench: the device's domain is %s, not %s\n",
+							f->mode, o.modes[mi]->name);
+						return 1;
+					}
 				}
 			}
-		}
 	}
 
 	printf("DMA mapping of a region for the edu device (%s), per page = (map + unmap) / pages\n", bdf);
-	printf("%-7s %7s %-6s %12s %12s %12s %14s %13s\n", "mode", "pages", "method", "map ns/pg",
-	       "unmap ns/pg", "total ns/pg", "IOTLB inv/reg", "IOVA allocs");
+	printf("%-7s %-10s %7s %-6s %12s %12s %12s %14s %13s\n", "mode", "layout", "pages", "method",
+	       "map ns/pg", "unmap ns/pg", "total ns/pg", "IOTLB inv/reg", "IOVA allocs");
 	for (mi = 0; mi < o.nmodes; mi++)
-		for (si = 0; si < o.nsizes; si++)
-			for (m = 0; m < M_COUNT; m++) {
-				const struct figures *f = &all[mi][si][m];
+		for (li = 0; li < o.nlayouts; li++)
+			for (si = 0; si < o.nsizes; si++)
+				for (m = 0; m < M_COUNT; m++) {
+					const struct figures *f = &all[mi][li][si][m];
 
-				printf("%-7s %7lu %-6s %12.0f %12.0f %12.0f %14ld %13ld\n",
-				       o.modes[mi]->name, f->pages, method_names[m],
-				       ns_per_page(f->map_ns, f), ns_per_page(f->unmap_ns, f),
-				       ns_per_page(f->map_ns + f->unmap_ns, f), f->iotlb_flushes,
-				       f->iova_allocs);
+					printf("%-7s %-10s %7lu %-6s %12.0f %12.0f %12.0f %14ld %13ld\n",
+					       o.modes[mi]->name, layout_names[o.layouts[li]], f->pages,
+					       method_names[m], ns_per_page(f->map_ns, f),
+					       ns_per_page(f->unmap_ns, f), total_per_page(f),
+					       f->iotlb_flushes, f->iova_allocs);
+				}
+
+	printf("\nTotal ns per page: link / page (target at 512 pages or more, strict: <= 0.20),\n"
+	       "link / sg (target at 512 pages or more: <= 1.25)\n");
+	for (mi = 0; mi < o.nmodes; mi++)
+		for (li = 0; li < o.nlayouts; li++)
+			for (si = 0; si < o.nsizes; si++) {
+				const struct figures *f = all[mi][li][si];
+				double page = total_per_page(&f[M_PAGE]);
+				double sg = total_per_page(&f[M_SG]);
+				double link = total_per_page(&f[M_LINK]);
+
+				printf("RESULT dma-iova %s layout=%s pages=%lu link/page=%.3f sg/page=%.3f link/sg=%.3f\n",
+				       o.modes[mi]->name, layout_names[o.layouts[li]],
+				       f[M_PAGE].pages, link / page, sg / page, link / sg);
 			}
-
-	printf("\nlink / page, total ns per page (target at 512 pages or more, strict: <= 0.20)\n");
-	for (mi = 0; mi < o.nmodes; mi++)
-		for (si = 0; si < o.nsizes; si++) {
-			const struct figures *p = &all[mi][si][M_PAGE], *l = &all[mi][si][M_LINK];
-			double ratio = ns_per_page(l->map_ns + l->unmap_ns, l) /
-				       ns_per_page(p->map_ns + p->unmap_ns, p);
-
-			printf("RESULT dma-iova %s pages=%lu link/page=%.3f sg/page=%.3f\n",
-			       o.modes[mi]->name, p->pages, ratio,
-			       ns_per_page(all[mi][si][M_SG].map_ns + all[mi][si][M_SG].unmap_ns,
-					   &all[mi][si][M_SG]) /
-				       ns_per_page(p->map_ns + p->unmap_ns, p));
-		}
 	return 0;
 }

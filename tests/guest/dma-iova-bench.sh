@@ -1,9 +1,10 @@
 # The two-step IOVA benchmark: load the kernel module, run the userspace
 # driver, which prints the table. Arguments go to the driver
-# (dma-iova-bench [--pages N,N,...] [--modes strict,lazy]).
+# (dma-iova-bench [--pages N,N,...] [--modes strict,lazy]
+# [--layouts scattered,contiguous]).
 #
 # usage: dma-iova-bench.sh [--quick] [DRIVER OPTIONS...]
-#   --quick: every method in both modes once, at one region size (16
+#   --quick: every method in both modes and layouts once, at one region size (16
 #   pages), for the test suite on the test kernel (a broken benchmark
 #   fails; its figures mean nothing). Options after it still apply.
 . "$(dirname "$0")/lib.sh"
