@@ -376,6 +376,8 @@ static int traffic_write_read(struct rt_dev *d)
 		err = traffic_sparse(d, &p);
 	if (!err)
 		err = traffic_hugetlb(d, &p);
+	if (!err)
+		err = traffic_thp(d, &p);
 out:
 	rt_pair_free(&p);
 	return err;

@@ -1,0 +1,229 @@
+/*
+ * traffic/thp: an ODP MR over transparent huge pages, split while RDMA
+ * runs. The CPU maps each 2 MiB page with one page table entry, so a fault
+ * maps its 512 entries together (one IOVA link per huge page in the IOMMU
+ * mode, kernel patch 0047; KUnit odp_hugetlb_base_entries counts them), and
+ * the kernel must unlink all of them when the huge page is split, whatever
+ * part of it the split was asked for.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <infiniband/verbs_ext.h>
+#include "odp-test.h"
+
+#define THP_BYTES ((size_t)2 << 20)
+#define THP_COUNT 2
+#define THP_ROUNDS 6
+
+/* AnonHugePages of the mapping at @addr in /proc/self/smaps, in KiB, or -errno */
+static long thp_kib(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr, start, end;
+	bool inside = false;
+	char line[256];
+	long kib = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			inside = a >= start && a < end;
+			continue;
+		}
+		if (inside && sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
+}
+
+struct splitter {
+	uint8_t *buf;
+	size_t page;
+	atomic_bool stop;
+	int splits;
+	int err;
+};
+
+/*
+ * Split each huge page by changing the protection of one of its pages
+ * (read-write-execute: nothing the device does is refused) and back, at
+ * another page each time, until told to stop
+ */
+static void *split_loop(void *arg)
+{
+	struct splitter *s = arg;
+	size_t off;
+
+	while (!atomic_load(&s->stop)) {
+		off = (s->splits % THP_COUNT) * THP_BYTES + (size_t)(s->splits * 37 % 512) * s->page;
+		if (mprotect(s->buf + off, s->page, PROT_READ | PROT_WRITE | PROT_EXEC) ||
+		    mprotect(s->buf + off, s->page, PROT_READ | PROT_WRITE)) {
+			s->err = -errno;
+			break;
+		}
+		s->splits++;
+		rt_sleep_ms(20);
+	}
+	return NULL;
+}
+
+/* WRITE @seed's pattern over all of @mr from @src, READ it back into @dst */
+static int write_read_round(struct rt_dev *d, struct rt_pair *p, struct rt_region *src,
+			    struct rt_region *dst, struct ibv_mr *mr, uint8_t *buf, size_t len,
+			    uint32_t seed)
+{
+	int err;
+
+	rt_fill(src->addr, len, seed, 0);
+	memset(dst->addr, 0, len);
+	err = rdma(d, p, IBV_WR_RDMA_WRITE, src->mr, src->addr, len, mr, buf, IBV_WC_SUCCESS,
+		   "WRITE of the huge pages");
+	if (!err)
+		err = rdma(d, p, IBV_WR_RDMA_READ, dst->mr, dst->addr, len, mr, buf,
+			   IBV_WC_SUCCESS, "READ back of the huge pages");
+	if (!err)
+		err = rt_check_pat(d, "what was read back", dst->addr, len, seed, 0);
+	return err;
+}
+
+/*
+ * Two madvise(MADV_HUGEPAGE)d huge pages, checked to be huge in smaps, as
+ * an ODP MR: a WRITE and READ back of all of it right; a split of the first
+ * for one page's protection unmaps all its entries and none of the
+ * second's; then rounds of the
+ * same while a thread splits the huge pages (their AnonHugePages drops,
+ * the MR counts invalidations) with every byte right in each round; then
+ * 64 KiB of the second replaced by new memory (munmap, mmap) and a READ of
+ * the whole MR returns the new bytes there and the old elsewhere.
+ */
+int traffic_thp(struct rt_dev *d, struct rt_pair *p)
+{
+	const size_t len = THP_COUNT * THP_BYTES, hole = 64 << 10;
+	const size_t hole_off = THP_BYTES + THP_BYTES / 2;
+	struct splitter s = { .page = d->page };
+	struct rt_region src = { 0 }, dst = { 0 };
+	struct ibvx_mr_odp_state st0, st1;
+	struct ibv_mr *mr = NULL;
+	uint8_t *map, *buf, *fresh;
+	pthread_t thread;
+	long kib = 0, kib_after;
+	int err, round;
+
+	rt_set_case(d, "traffic/thp");
+	map = mmap(NULL, len + THP_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	if (map == MAP_FAILED)
+		return rt_fail(d, -errno, "mmap of %zu bytes: %s", len + THP_BYTES,
+			       strerror(errno));
+	buf = (uint8_t *)(((uintptr_t)map + THP_BYTES - 1) & ~(uintptr_t)(THP_BYTES - 1));
+	s.buf = buf;
+	err = madvise(buf, len, MADV_HUGEPAGE) ?
+		      rt_fail(d, -errno, "madvise(MADV_HUGEPAGE): %s (a kernel without transparent huge pages)",
+			      strerror(errno)) : 0;
+	if (!err) {
+		memset(buf, 0x5a, len);
+		kib = thp_kib(buf);
+		if (kib != (long)(len >> 10))
+			err = rt_fail(d, -EIO, "%ld KiB of the %zu KiB are transparent huge pages (AnonHugePages in /proc/self/smaps): is THP enabled (madvise) and memory free?",
+				      kib, len >> 10);
+	}
+	if (!err) {
+		mr = ibv_reg_mr(d->pd, buf, len, ODP_RW);
+		if (!mr)
+			err = rt_fail(d, -errno, "ibv_reg_mr of THP ODP memory: %s", strerror(errno));
+	}
+	if (!err)
+		err = region_new(d, &src, len / d->page, ODP_RW, -1);
+	if (!err)
+		err = region_new(d, &dst, len / d->page, ODP_RW, -1);
+	if (!err)
+		err = write_read_round(d, p, &src, &dst, mr, buf, len, 41);
+	if (!err)
+		err = odp_state(d, mr, &st0);
+	if (!err && st0.pages_mapped != len / d->page)
+		err = rt_fail(d, -EIO, "%" PRIu64 " entries mapped after the first WRITE, not %zu",
+			      st0.pages_mapped, len / d->page);
+	/*
+	 * Splitting the first huge page for one page's sake invalidates all of
+	 * it (what lets the kernel link a huge page's entries as one run) and
+	 * nothing of the second
+	 */
+	if (!err && (mprotect(buf + 5 * d->page, d->page, PROT_READ | PROT_WRITE | PROT_EXEC) ||
+		     mprotect(buf + 5 * d->page, d->page, PROT_READ | PROT_WRITE)))
+		err = rt_fail(d, -errno, "mprotect of a page of a huge page: %s", strerror(errno));
+	if (!err)
+		err = odp_state(d, mr, &st0);
+	if (!err && st0.pages_mapped != (len - THP_BYTES) / d->page)
+		err = rt_fail(d, -EIO, "%" PRIu64 " entries mapped after the first huge page was split, not %zu: the split did not unmap exactly that huge page",
+			      st0.pages_mapped, (len - THP_BYTES) / d->page);
+	if (!err)
+		rt_ok(d, "WRITE and READ back of %zu KiB of huge pages right, all %zu entries mapped; splitting the first for one page unmapped its %zu entries and no other",
+		      len >> 10, len / d->page, THP_BYTES / d->page);
+	if (err)
+		goto out;
+
+	if (pthread_create(&thread, NULL, split_loop, &s)) {
+		err = rt_fail(d, -EAGAIN, "cannot start the splitting thread");
+		goto out;
+	}
+	for (round = 0; !err && round < THP_ROUNDS; round++)
+		err = write_read_round(d, p, &src, &dst, mr, buf, len, 42 + round);
+	atomic_store(&s.stop, true);
+	pthread_join(thread, NULL);
+	if (!err && s.err)
+		err = rt_fail(d, s.err, "mprotect of a page of a huge page: %s", strerror(-s.err));
+	kib_after = thp_kib(buf);
+	if (!err)
+		err = odp_state(d, mr, &st1);
+	if (!err && (!s.splits || st1.invalidations == st0.invalidations))
+		err = rt_fail(d, -EIO, "%d splits, invalidations %" PRIu64 " -> %" PRIu64
+			      ": the huge pages were not split under the MR", s.splits,
+			      st0.invalidations, st1.invalidations);
+	if (!err)
+		rt_ok(d, "%d rounds of WRITE and READ back of %zu KiB right while %d splits ran (AnonHugePages %ld -> %ld KiB, invalidations %" PRIu64 " -> %" PRIu64 ")",
+		      THP_ROUNDS, len >> 10, s.splits, kib, kib_after, st0.invalidations,
+		      st1.invalidations);
+	if (err)
+		goto out;
+
+	/* New memory in the middle of the second huge page */
+	fresh = mmap(buf + hole_off, hole, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (fresh == MAP_FAILED) {
+		err = rt_fail(d, -errno, "mmap over 64 KiB of the MR: %s", strerror(errno));
+		goto out;
+	}
+	rt_fill(fresh, hole, 99, 0);
+	memset(dst.addr, 0, len);
+	err = rdma(d, p, IBV_WR_RDMA_READ, dst.mr, dst.addr, len, mr, buf, IBV_WC_SUCCESS,
+		   "READ of the MR after new memory replaced part of it");
+	if (!err)
+		err = rt_check_pat(d, "what was read before the new memory", dst.addr, hole_off,
+				   42 + THP_ROUNDS - 1, 0);
+	if (!err)
+		err = rt_check_pat(d, "what was read of the new memory", dst.addr + hole_off, hole,
+				   99, 0);
+	if (!err)
+		err = rt_check_pat(d, "what was read after the new memory",
+				   dst.addr + hole_off + hole, len - hole_off - hole,
+				   42 + THP_ROUNDS - 1, hole_off + hole);
+	if (!err)
+		rt_ok(d, "a READ of the MR after 64 KiB of a split huge page were replaced returns the new bytes there and the old elsewhere");
+out:
+	if (mr && ibv_dereg_mr(mr) && !err)
+		err = rt_fail(d, -errno, "ibv_dereg_mr of the THP MR: %s", strerror(errno));
+	rt_region_free(&src);
+	rt_region_free(&dst);
+	munmap(map, len + THP_BYTES);
+	return err;
+}
