@@ -46,6 +46,18 @@ static long thp_kib(const void *addr)
 	return kib;
 }
 
+/*
+ * Split the huge page holding @page by changing that page's protection
+ * (read-write-execute: nothing the device does is refused) and back
+ */
+static int split_at(uint8_t *page, size_t len)
+{
+	if (mprotect(page, len, PROT_READ | PROT_WRITE | PROT_EXEC) ||
+	    mprotect(page, len, PROT_READ | PROT_WRITE))
+		return -errno;
+	return 0;
+}
+
 struct splitter {
 	uint8_t *buf;
 	size_t page;
@@ -54,11 +66,7 @@ struct splitter {
 	int err;
 };
 
-/*
- * Split each huge page by changing the protection of one of its pages
- * (read-write-execute: nothing the device does is refused) and back, at
- * another page each time, until told to stop
- */
+/* Split each huge page with split_at(), at another page each time, until told to stop */
 static void *split_loop(void *arg)
 {
 	struct splitter *s = arg;
@@ -66,11 +74,9 @@ static void *split_loop(void *arg)
 
 	while (!atomic_load(&s->stop)) {
 		off = (s->splits % THP_COUNT) * THP_BYTES + (size_t)(s->splits * 37 % 512) * s->page;
-		if (mprotect(s->buf + off, s->page, PROT_READ | PROT_WRITE | PROT_EXEC) ||
-		    mprotect(s->buf + off, s->page, PROT_READ | PROT_WRITE)) {
-			s->err = -errno;
+		s->err = split_at(s->buf + off, s->page);
+		if (s->err)
 			break;
-		}
 		s->splits++;
 		rt_sleep_ms(20);
 	}
@@ -152,9 +158,11 @@ int traffic_thp(struct rt_dev *d, struct rt_pair *p)
 	 * it (what lets the kernel link a huge page's entries as one run) and
 	 * nothing of the second
 	 */
-	if (!err && (mprotect(buf + 5 * d->page, d->page, PROT_READ | PROT_WRITE | PROT_EXEC) ||
-		     mprotect(buf + 5 * d->page, d->page, PROT_READ | PROT_WRITE)))
-		err = rt_fail(d, -errno, "mprotect of a page of a huge page: %s", strerror(errno));
+	if (!err) {
+		err = split_at(buf + 5 * d->page, d->page);
+		if (err)
+			err = rt_fail(d, err, "mprotect of a page of a huge page: %s", strerror(-err));
+	}
 	if (!err)
 		err = odp_state(d, mr, &st0);
 	if (!err && st0.pages_mapped != (len - THP_BYTES) / d->page)
