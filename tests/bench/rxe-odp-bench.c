@@ -13,9 +13,11 @@
  *      and the MR's faults (its ODP state, libibverbs-ext). The same with
  *      one 64-byte work request per page instead (every page touched, little
  *      copied, so the fault is a larger part of the time). Cases: the pages
- *      never touched (the fault allocates them), the pages populated by the
- *      CPU first (only the device's first touch is left), and a pinned MR
- *      over untouched pages for reference (registration pins them).
+ *      never touched (the fault allocates them), the same over transparent
+ *      huge pages, the pages populated by the CPU first (only the device's
+ *      first touch is left), and a pinned MR over untouched pages for
+ *      reference (registration pins them). For the untouched cases, the
+ *      CPU's own first touch of such memory beside them: the floor.
  *  (e) Sparse ODP MRs of 1 GiB to 1 TiB: registration time and kernel
  *      bookkeeping (rxe-odp-bench-sparse.c).
  *
@@ -27,7 +29,7 @@
  * usage: rxe-odp-bench [--dev rxe0] [--port 1] [--gid INDEX] [--pages N]
  *                      [--size BYTES] [--iters N] [--atomics N] [--rounds N]
  *                      [--parts bw,atomic,ft,sparse]
- *                      [--cases untouched,cpu_resident,pinned_ref]
+ *                      [--cases untouched,untouched_thp,cpu_resident,pinned_ref]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,7 +67,7 @@ struct options {
 	unsigned long atomics;
 	int rounds;
 	bool part[4];		/* bw, atomic, ft, sparse */
-	bool ft_case[3];	/* as ft_cases[] */
+	bool ft_case[4];	/* as ft_cases[] */
 };
 
 /* The device and one RC QP pair: qp[0] posts, qp[1] is its peer; one CQ */
@@ -142,23 +144,14 @@ static void teardown(struct bench *b)
 	rt_close(&b->d);
 }
 
-/*
- * Map @len bytes (untouched, or written by the CPU when @populate) and
- * register them, ODP or pinned; the registration time goes to @reg_ns.
- */
-static int region_make(struct bench *b, struct rt_region *r, size_t len, bool odp,
-		       bool populate, uint64_t *reg_ns)
+/* Register all of @r, ODP or pinned; the registration time goes to @reg_ns */
+static int region_register(struct bench *b, struct rt_region *r, bool odp, uint64_t *reg_ns)
 {
 	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
 		     IBV_ACCESS_REMOTE_ATOMIC;
 	uint64_t t0;
 	int err;
 
-	err = rt_region_map(&b->d, r, len);
-	if (err)
-		return err;
-	if (populate)
-		memset(r->addr, 0x5a, len);
 	if (odp)
 		access |= IBV_ACCESS_ON_DEMAND;
 	t0 = rt_now_ns();
@@ -166,6 +159,23 @@ static int region_make(struct bench *b, struct rt_region *r, size_t len, bool od
 	if (reg_ns)
 		*reg_ns = rt_now_ns() - t0;
 	return err;
+}
+
+/*
+ * Map @len bytes (untouched, or written by the CPU when @populate) and
+ * register them, ODP or pinned; the registration time goes to @reg_ns.
+ */
+static int region_make(struct bench *b, struct rt_region *r, size_t len, bool odp,
+		       bool populate, uint64_t *reg_ns)
+{
+	int err;
+
+	err = rt_region_map(&b->d, r, len);
+	if (err)
+		return err;
+	if (populate)
+		memset(r->addr, 0x5a, len);
+	return region_register(b, r, odp, reg_ns);
 }
 
 /*
@@ -445,14 +455,43 @@ struct ft_case {
 	const char *name;
 	bool odp;
 	bool populate;
+	bool thp;	/* madvise(MADV_HUGEPAGE)d, whole 2 MiB pages */
 	const char *what;
 };
 
 static const struct ft_case ft_cases[] = {
-	{ "untouched", true, false, "ODP MR over pages never touched (the fault allocates them)" },
-	{ "cpu_resident", true, true, "ODP MR over pages the CPU wrote first (device first touch only)" },
-	{ "pinned_ref", false, false, "pinned MR over pages never touched (registration pins them)" },
+	{ "untouched", true, false, false,
+	  "ODP MR over pages never touched (the fault allocates them)" },
+	{ "untouched_thp", true, false, true,
+	  "the same over transparent huge pages (PAGES rounded up to whole 2 MiB pages)" },
+	{ "cpu_resident", true, true, false,
+	  "ODP MR over pages the CPU wrote first (device first touch only)" },
+	{ "pinned_ref", false, false, false,
+	  "pinned MR over pages never touched (registration pins them)" },
 };
+
+/* Pages of case @c's regions: --pages, for THP rounded up to huge pages */
+static unsigned long ft_pages(const struct bench *b, const struct options *o,
+			      const struct ft_case *c)
+{
+	unsigned long per_huge = RT_HUGE_BYTES / b->d.page;
+
+	return c->thp ? (o->pages + per_huge - 1) / per_huge * per_huge : o->pages;
+}
+
+/* Map untouched memory of case @c's kind (THP or not) for a region of @len bytes */
+static int ft_map(struct bench *b, const struct ft_case *c, struct rt_region *r, size_t len)
+{
+	return c->thp ? rt_region_map_thp(&b->d, r, len) : rt_region_map(&b->d, r, len);
+}
+
+/* Of @r's bytes, the share in transparent huge pages (smaps), or -1 */
+static double huge_share(const struct rt_region *r)
+{
+	long kib = rt_thp_kib(r->addr);
+
+	return kib < 0 ? -1.0 : (double)kib * 1024 / (double)r->len;
+}
 
 /*
  * A small RDMA WRITE within @peer, waited for. The responder handles
@@ -497,17 +536,25 @@ static int ft_one(struct bench *b, const struct options *o, const struct ft_case
 	const char *opname = op == IBV_WR_RDMA_WRITE ? (sparse ? "write64" : "write") :
 						       (sparse ? "read64" : "read");
 	const char *phase = "registration";
-	double us = 1e3 * (double)o->pages;
+	unsigned long pages = ft_pages(b, o, c);
+	double us = 1e3 * (double)pages, huge = 0;
 	double reg[MAX_ROUNDS], cold[MAX_ROUNDS], warm[MAX_ROUNDS], touch[MAX_ROUNDS];
 	long long f0, f1, f2, faults_cold = 0, faults_warm = 0;
 	uint64_t reg_ns, cold_ns = 0, warm_ns = 0;
-	struct rt_region target;
+	struct rt_region target = { 0 };
 	char key[96];
 	int r, err = 0;
 
 	for (r = 0; r < o->rounds && !err; r++) {
 		phase = "registration";
-		err = region_make(b, &target, o->pages * b->d.page, c->odp, c->populate, &reg_ns);
+		if (c->thp) {
+			err = ft_map(b, c, &target, pages * b->d.page);
+			if (!err)
+				err = region_register(b, &target, c->odp, &reg_ns);
+		} else {
+			err = region_make(b, &target, pages * b->d.page, c->odp, c->populate,
+					  &reg_ns);
+		}
 		if (!err)
 			err = regions_faults(b, &target, 1, &f0);
 		if (!err) {
@@ -516,6 +563,8 @@ static int ft_one(struct bench *b, const struct options *o, const struct ft_case
 		}
 		if (!err)
 			err = regions_faults(b, &target, 1, &f1);
+		if (!err && c->thp)
+			huge += huge_share(&target) / o->rounds;
 		if (!err) {
 			phase = "warm transfer";
 			err = ft_transfer(b, op, sparse, peer, &target, &warm_ns);
@@ -547,14 +596,69 @@ static int ft_one(struct bench *b, const struct options *o, const struct ft_case
 	FT_FIG("cold", median(cold, o->rounds), "us/page");
 	FT_FIG("warm", median(warm, o->rounds), "us/page");
 	FT_FIG("first_touch", median(touch, o->rounds), "us/page");
+	printf("#  %s of each MR:", key);
+	for (r = 0; r < o->rounds; r++)
+		printf(" %.3f", touch[r]);
+	printf("\n");
 	FT_FIG("faults_cold", (double)faults_cold / o->rounds, "per_MR");
 	FT_FIG("faults_warm", (double)faults_warm / o->rounds, "per_MR");
+	if (c->thp)
+		FT_FIG("huge_share", huge, "share");
 #undef FT_FIG
+	return 0;
+}
+
+/*
+ * (b)'s reference for an untouched case @c: the CPU's own first touch of
+ * the same kind of memory, one store per page of a fresh mapping (cold),
+ * then the same stores again (warm). Any first touch pays this page fault,
+ * the page's allocation and its zeroing, whoever makes it.
+ */
+static int ft_cpu(struct bench *b, const struct options *o, const struct ft_case *c)
+{
+	unsigned long pages = ft_pages(b, o, c), i;
+	double us = 1e3 * (double)pages, huge = 0;
+	double cold[MAX_ROUNDS], warm[MAX_ROUNDS], touch[MAX_ROUNDS];
+	struct rt_region mem = { 0 };
+	uint64_t t0, t1, t2;
+	char key[96];
+	int r, err = 0;
+
+	for (r = 0; r < o->rounds && !err; r++) {
+		err = ft_map(b, c, &mem, pages * b->d.page);
+		if (err)
+			return err;
+		t0 = rt_now_ns();
+		for (i = 0; i < pages; i++)
+			((volatile uint8_t *)mem.addr)[i * b->d.page] = 1;
+		t1 = rt_now_ns();
+		for (i = 0; i < pages; i++)
+			((volatile uint8_t *)mem.addr)[i * b->d.page] = 2;
+		t2 = rt_now_ns();
+		if (c->thp)
+			huge += huge_share(&mem) / o->rounds;
+		rt_region_free(&mem);
+		cold[r] = (double)(t1 - t0) / us;
+		warm[r] = (double)(t2 - t1) / us;
+		touch[r] = cold[r] - warm[r];
+	}
+#define CPU_FIG(suffix, v, unit) \
+	do { \
+		snprintf(key, sizeof(key), "ft.%s.cpu.%s", c->name, suffix); \
+		fig(key, v, unit); \
+	} while (0)
+	CPU_FIG("cold", median(cold, o->rounds), "us/page");
+	CPU_FIG("warm", median(warm, o->rounds), "us/page");
+	CPU_FIG("first_touch", median(touch, o->rounds), "us/page");
+	if (c->thp)
+		CPU_FIG("huge_share", huge, "share");
+#undef CPU_FIG
 	return 0;
 }
 
 static int bench_first_touch(struct bench *b, const struct options *o)
 {
+	unsigned long peer_pages = 0;
 	struct rt_region peer;
 	size_t i;
 	int err;
@@ -565,12 +669,19 @@ static int bench_first_touch(struct bench *b, const struct options *o)
 	       "#  write64, read64: one work request of %d bytes per page (touches every page, copies little);\n"
 	       "#  the other side is a pinned MR\n", SPARSE_BYTES);
 	printf("#  reg: ibv_reg_mr; first_touch = cold - warm (of one MR); per page of the MR;\n"
-	       "#  faults: the MR's own faults (ibvx_query_mr_odp) during the cold / the warm transfer, mean per MR\n");
+	       "#  faults: the MR's own faults (ibvx_query_mr_odp) during the cold / the warm transfer, mean per MR;\n"
+	       "#  huge_share: of the MR's bytes, the share in huge pages after the cold transfer (smaps)\n"
+	       "#  cpu: no MR, the CPU stores one byte per page of the same kind of fresh memory, cold then\n"
+	       "#  warm: the fault, allocation and zeroing that any first touch pays\n");
 	for (i = 0; i < RT_ARRAY_SIZE(ft_cases); i++)
 		printf("#  %-13s %s\n", ft_cases[i].name, ft_cases[i].what);
 
 	memset(&peer, 0, sizeof(peer));
-	err = region_make(b, &peer, o->pages * b->d.page, false, true, NULL);
+	/* as large as the largest case's regions */
+	for (i = 0; i < RT_ARRAY_SIZE(ft_cases); i++)
+		if (ft_pages(b, o, &ft_cases[i]) > peer_pages)
+			peer_pages = ft_pages(b, o, &ft_cases[i]);
+	err = region_make(b, &peer, peer_pages * b->d.page, false, true, NULL);
 	for (i = 0; i < RT_ARRAY_SIZE(ft_cases) && !err; i++) {
 		if (!o->ft_case[i])
 			continue;
@@ -581,6 +692,8 @@ static int bench_first_touch(struct bench *b, const struct options *o)
 			err = ft_one(b, o, &ft_cases[i], IBV_WR_RDMA_WRITE, true, &peer);
 		if (!err)
 			err = ft_one(b, o, &ft_cases[i], IBV_WR_RDMA_READ, true, &peer);
+		if (!err && ft_cases[i].odp && !ft_cases[i].populate)
+			err = ft_cpu(b, o, &ft_cases[i]);
 	}
 	rt_region_free(&peer);
 	return err;
@@ -598,7 +711,8 @@ static void usage(FILE *f)
 		   "  --atomics atomic operations per round (default 500)\n"
 		   "  --rounds  rounds of each figure (fresh MRs for first touch), 1 to %d (default 3)\n"
 		   "  --parts   which figures: bw,atomic,ft,sparse (default all)\n"
-		   "  --cases   first-touch cases: untouched,cpu_resident,pinned_ref (default all)\n",
+		   "  --cases   first-touch cases: untouched,untouched_thp,cpu_resident,pinned_ref\n"
+		   "            (default all)\n",
 		MAX_ROUNDS);
 }
 
@@ -691,14 +805,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 	const struct list_opt parts = { "--parts", { "bw", "atomic", "ft", "sparse" },
 					"at least one of bw, atomic, ft, sparse" };
 	const struct list_opt cases = { "--cases",
-					{ ft_cases[0].name, ft_cases[1].name, ft_cases[2].name },
+					{ ft_cases[0].name, ft_cases[1].name, ft_cases[2].name,
+					  ft_cases[3].name },
 					"at least one case" };
 	int c, idx = 0, err;
 
 	*o = (struct options){ .dev = "rxe0", .port = 1, .gid = -1, .pages = 256,
 			       .size = 65536, .iters = 200, .atomics = 500,
 			       .rounds = 3, .part = { true, true, true, true },
-			       .ft_case = { true, true, true } };
+			       .ft_case = { true, true, true, true } };
 	while ((c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
 		switch (c) {
 		case 'd':

@@ -85,7 +85,8 @@ write_bw_compare() {
 # part again, untouched case only, with rdma_rxe.odp_fault_ahead=0 (an
 # access faults only its own page, the behaviour before the patch),
 # beside (b)'s figures at the parameter's value; the parameter is put
-# back. Appended to the mode's output as section (d) with off/on ratios.
+# back. Appended to the mode's output as section (d) with off/on ratios
+# and each first touch against the CPU's own of the same run (X/cpu).
 # Skipped when (b) did not run its untouched case. args: output file, the
 # program's options
 fault_ahead_compare() {
@@ -103,7 +104,7 @@ fault_ahead_compare() {
 		fail "rxe-odp-bench with odp_fault_ahead=0 failed in ODP mode $mode (exit status $rc)"
 	fi
 	local section header
-	header="== (d) fault-ahead: (b)'s untouched case with rdma_rxe.odp_fault_ahead=0 (off: an access faults only its own page) and at $saved bytes, as (b) ran (on: (b)'s figures); off/on > 1: fault-ahead is cheaper"
+	header="== (d) fault-ahead: (b)'s untouched case with rdma_rxe.odp_fault_ahead=0 (off: an access faults only its own page) and at $saved bytes, as (b) ran (on: (b)'s figures); off/on > 1: fault-ahead is cheaper; X/cpu: a device first touch in CPU first touches of the same run (1: the floor, the page's fault, allocation and zeroing)"
 	section=$(awk '
 		match($1, /^ft\.untouched\.[a-z0-9]+\.(first_touch|faults_cold)$/) {
 			k = substr($1, 14)
@@ -119,7 +120,16 @@ fault_ahead_compare() {
 				if (on[k] > 0)
 					printf "%-36s %14.3f  ratio\n", "fa." k ".off/on", off[k] / on[k]
 			}
-		}' "$log" "$out")
+			# against the floor: the CPU first touch of the same run
+			for (i = 1; i <= n; i++) {
+				k = order[i]
+				if (k !~ /first_touch$/ || k == cpu) continue
+				if (off[cpu] > 0)
+					printf "%-36s %14.3f  ratio\n", "fa." k ".off/cpu", off[k] / off[cpu]
+				if (on[cpu] > 0)
+					printf "%-36s %14.3f  ratio\n", "fa." k ".on/cpu", on[k] / on[cpu]
+			}
+		}' cpu=cpu.first_touch "$log" "$out")
 	printf '%s\n%s\n' "$header" "$section" >>"$out"
 }
 
@@ -155,7 +165,8 @@ for mode in "${modes[@]}"; do
 done
 
 # The first mode's output gives the order, its "==" and "#" lines the
-# sections; figure lines ("KEY VALUE UNIT") are joined by KEY.
+# sections; figure lines ("KEY VALUE UNIT") are joined by KEY. Per-MR
+# values ("# ... of each MR: ...") stay in each mode's own output above.
 echo "======== rxe ODP benchmark, modes side by side (options: ${*:-defaults})"
 awk -v modes="${modes[*]}" '
 	FNR == 1 { nf++ }
@@ -164,6 +175,7 @@ awk -v modes="${modes[*]}" '
 		v[$1, nf] = $2
 		next
 	}
+	/ of each MR: / { next }
 	nf == 1 && /^(==|#  )/ { order[++n] = "\t" $0 }
 	END {
 		nm = split(modes, m, " ")

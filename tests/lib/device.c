@@ -1,9 +1,12 @@
 /*
  * rdmatest: open a device, find its RoCE v2 GID of an IPv4 address;
- * anonymous memory and the MRs over it.
+ * anonymous memory (transparent huge pages too) and the MRs over it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -127,6 +130,72 @@ int rt_region_map(struct rt_dev *d, struct rt_region *r, size_t len)
 		return rt_fail(d, -errno, "mmap of %zu bytes: %s", r->len, strerror(errno));
 	}
 	return 0;
+}
+
+/*
+ * Map @len bytes (a multiple of RT_HUGE_BYTES) at an address aligned to
+ * RT_HUGE_BYTES and ask for transparent huge pages there
+ * (madvise(MADV_HUGEPAGE)): the first touch of each 2 MiB then faults in one
+ * huge page, when the kernel has THP in madvise or always mode and free
+ * memory. Freed by rt_region_free().
+ */
+int rt_region_map_thp(struct rt_dev *d, struct rt_region *r, size_t len)
+{
+	uint8_t *map, *aligned;
+	size_t head;
+
+	r->mr = NULL;
+	r->addr = NULL;
+	r->len = len;
+	if (!len || len % RT_HUGE_BYTES)
+		return rt_fail(d, -EINVAL, "a THP region of %zu bytes: not a multiple of %zu", len,
+			       RT_HUGE_BYTES);
+	map = mmap(NULL, len + RT_HUGE_BYTES, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return rt_fail(d, -errno, "mmap of %zu bytes: %s", len + RT_HUGE_BYTES,
+			       strerror(errno));
+	aligned = (uint8_t *)(((uintptr_t)map + RT_HUGE_BYTES - 1) & ~(uintptr_t)(RT_HUGE_BYTES - 1));
+	head = (size_t)(aligned - map);
+	/* keep only the aligned part, so that rt_region_free() unmaps all */
+	if (head)
+		munmap(map, head);
+	if (RT_HUGE_BYTES - head)
+		munmap(aligned + len, RT_HUGE_BYTES - head);
+	r->addr = aligned;
+	if (madvise(aligned, len, MADV_HUGEPAGE)) {
+		int err = -errno;
+
+		rt_region_free(r);
+		return rt_fail(d, err, "madvise(MADV_HUGEPAGE): %s (a kernel without transparent huge pages)",
+			       strerror(-err));
+	}
+	return 0;
+}
+
+/* AnonHugePages of the mapping at @addr in /proc/self/smaps, in KiB, or -errno */
+long rt_thp_kib(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr, start, end;
+	bool inside = false;
+	char line[256];
+	long kib = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			inside = a >= start && a < end;
+			continue;
+		}
+		if (inside && sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
 }
 
 /* Register all of @r with @access */

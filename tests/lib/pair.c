@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <string.h>
 
 #include "rdmatest.h"
@@ -338,7 +339,11 @@ int rt_expect_recv(const struct rt_dev *d, struct rt_pair *p, uint64_t wr_id, ui
 
 /*
  * Busy-poll @cq for @n completions, each of which must be a success, for
- * at most d->timeout_ms: no sleep, for measurements.
+ * at most d->timeout_ms: no sleep, for measurements. An empty poll yields
+ * the CPU: rxe completes requests in kernel work, which on a machine with
+ * no CPU to spare (the benchmarks' one vCPU) runs only when the poller lets
+ * it, so a poller that spins until its time slice ends makes a transfer
+ * take whole slices more or less from one run to the next.
  */
 int rt_poll_n(const struct rt_dev *d, struct ibv_cq *cq, unsigned long n)
 {
@@ -356,6 +361,8 @@ int rt_poll_n(const struct rt_dev *d, struct ibv_cq *cq, unsigned long n)
 					       wc[i].wr_id, wc[i].opcode,
 					       ibv_wc_status_str(wc[i].status), wc[i].vendor_err);
 		n -= (unsigned long)got;
+		if (!got)
+			sched_yield();
 		if (!got && rt_now_ns() - start > limit)
 			return rt_fail(d, -ETIMEDOUT, "%lu completion(s) still missing after %d s", n,
 				       d->timeout_ms / 1000);

@@ -17,6 +17,8 @@
 #include <infiniband/verbs.h>
 
 #define RT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* A PMD-sized (transparent) huge page on x86-64 */
+#define RT_HUGE_BYTES ((size_t)2 << 20)
 
 /* One opened RDMA device, its port and GID, and a PD */
 struct rt_dev {
@@ -102,6 +104,8 @@ long long rt_parse_num(const char *s, long long min, long long max);
 int rt_open(struct rt_dev *d, const struct rt_dev_opts *o);
 void rt_close(struct rt_dev *d);
 int rt_region_map(struct rt_dev *d, struct rt_region *r, size_t len);
+int rt_region_map_thp(struct rt_dev *d, struct rt_region *r, size_t len);
+long rt_thp_kib(const void *addr);
 int rt_region_reg(struct rt_dev *d, struct rt_region *r, int access);
 void rt_region_free(struct rt_region *r);
 

@@ -17,34 +17,9 @@
 #include <infiniband/verbs_ext.h>
 #include "odp-test.h"
 
-#define THP_BYTES ((size_t)2 << 20)
+#define THP_BYTES RT_HUGE_BYTES
 #define THP_COUNT 2
 #define THP_ROUNDS 3
-
-/* AnonHugePages of the mapping at @addr in /proc/self/smaps, in KiB, or -errno */
-static long thp_kib(const void *addr)
-{
-	uintptr_t a = (uintptr_t)addr, start, end;
-	bool inside = false;
-	char line[256];
-	long kib = -ENOENT;
-	FILE *f;
-
-	f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			inside = a >= start && a < end;
-			continue;
-		}
-		if (inside && sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
-			break;
-	}
-	fclose(f);
-	return kib;
-}
 
 /*
  * Split the huge page holding @page by changing that page's protection
@@ -111,28 +86,23 @@ int traffic_thp(struct rt_dev *d, struct rt_pair *p)
 	const size_t len = THP_COUNT * THP_BYTES, hole = 64 << 10;
 	const size_t hole_off = THP_BYTES + THP_BYTES / 2;
 	struct splitter s = { .page = d->page };
-	struct rt_region src = { 0 }, dst = { 0 };
+	struct rt_region huge, src = { 0 }, dst = { 0 };
 	struct ibvx_mr_odp_state st0, st1;
 	struct ibv_mr *mr = NULL;
-	uint8_t *map, *buf, *fresh;
+	uint8_t *buf, *fresh;
 	pthread_t thread;
 	long kib = 0, kib_after;
 	int err, round;
 
 	rt_set_case(d, "traffic/thp");
-	map = mmap(NULL, len + THP_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		   -1, 0);
-	if (map == MAP_FAILED)
-		return rt_fail(d, -errno, "mmap of %zu bytes: %s", len + THP_BYTES,
-			       strerror(errno));
-	buf = (uint8_t *)(((uintptr_t)map + THP_BYTES - 1) & ~(uintptr_t)(THP_BYTES - 1));
+	err = rt_region_map_thp(d, &huge, len);
+	if (err)
+		return err;
+	buf = huge.addr;
 	s.buf = buf;
-	err = madvise(buf, len, MADV_HUGEPAGE) ?
-		      rt_fail(d, -errno, "madvise(MADV_HUGEPAGE): %s (a kernel without transparent huge pages)",
-			      strerror(errno)) : 0;
 	if (!err) {
 		memset(buf, 0x5a, len);
-		kib = thp_kib(buf);
+		kib = rt_thp_kib(buf);
 		if (kib != (long)(len >> 10))
 			err = rt_fail(d, -EIO, "%ld KiB of the %zu KiB are transparent huge pages (AnonHugePages in /proc/self/smaps): is THP enabled (madvise) and memory free?",
 				      kib, len >> 10);
@@ -184,7 +154,7 @@ int traffic_thp(struct rt_dev *d, struct rt_pair *p)
 	pthread_join(thread, NULL);
 	if (!err && s.err)
 		err = rt_fail(d, s.err, "mprotect of a page of a huge page: %s", strerror(-s.err));
-	kib_after = thp_kib(buf);
+	kib_after = rt_thp_kib(buf);
 	if (!err)
 		err = odp_state(d, mr, &st1);
 	if (!err && (!s.splits || st1.invalidations == st0.invalidations))
@@ -226,6 +196,6 @@ out:
 		err = rt_fail(d, -errno, "ibv_dereg_mr of the THP MR: %s", strerror(errno));
 	rt_region_free(&src);
 	rt_region_free(&dst);
-	munmap(map, len + THP_BYTES);
+	rt_region_free(&huge);
 	return err;
 }
