@@ -7,9 +7,9 @@
  * (the MR's ODP state, libibverbs-ext), the IOVA space it holds; and the
  * ratio of the registration times of 1 TiB and of one page (1: the cost
  * does not grow with the size). Then the bookkeeping per MiB of a 64 MiB
- * ODP MR written all over by RDMA, over 4 KiB pages and over 2 MiB hugetlb
- * pages (registered with IBV_ACCESS_HUGETLB; tests/guest/rxe-odp-bench.sh
- * reserves them).
+ * ODP MR written all over by RDMA, over 4 KiB pages, over transparent huge
+ * pages and over 2 MiB hugetlb pages (registered with IBV_ACCESS_HUGETLB;
+ * tests/guest/rxe-odp-bench.sh reserves them).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -129,27 +129,50 @@ static int sparse_one(struct rt_dev *d, struct rt_pair *pair, const struct spars
 	return 0;
 }
 
+/* The memory under the MR whose bookkeeping per MiB is measured */
+enum fill_kind { FILL_4K, FILL_THP, FILL_HUGETLB };
+
+static const char *const fill_names[] = { "4k", "thp", "hugetlb" };
+
+/* FILL_BYTES of @kind's memory, unmapped by rt_region_free() */
+static int fill_map(struct rt_dev *d, enum fill_kind kind, struct rt_region *r)
+{
+	if (kind == FILL_THP)
+		return rt_region_map_thp(d, r, FILL_BYTES);
+	if (kind == FILL_4K)
+		return rt_region_map(d, r, FILL_BYTES);
+	r->mr = NULL;
+	r->len = FILL_BYTES;
+	r->addr = mmap(NULL, FILL_BYTES, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (r->addr != MAP_FAILED)
+		return 0;
+	r->addr = NULL;
+	return rt_fail(d, -errno, "mmap of %zu MiB of hugetlb memory: %s (reserve huge pages: /proc/sys/vm/nr_hugepages)",
+		       FILL_BYTES >> 20, strerror(errno));
+}
+
 /* Bookkeeping per MiB of a FILL_BYTES ODP MR that RDMA WRITEs from @src fill */
-static int fill_one(struct rt_dev *d, struct rt_pair *pair, bool huge, struct ibv_mr *src)
+static int fill_one(struct rt_dev *d, struct rt_pair *pair, enum fill_kind kind,
+		    struct ibv_mr *src)
 {
 	const int access = IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE |
-			   IBV_ACCESS_REMOTE_WRITE | (huge ? IBV_ACCESS_HUGETLB : 0);
-	const char *kind = huge ? "hugetlb" : "4k";
+			   IBV_ACCESS_REMOTE_WRITE |
+			   (kind == FILL_HUGETLB ? IBV_ACCESS_HUGETLB : 0);
 	struct ibvx_mr_odp_state s = { 0 };
+	struct rt_region mem = { 0 };
 	struct ibv_mr *mr = NULL;
 	size_t off;
 	char key[64];
-	void *buf;
+	long kib;
 	int err;
 
-	buf = mmap(NULL, FILL_BYTES, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | (huge ? MAP_HUGETLB : 0), -1, 0);
-	if (buf == MAP_FAILED)
-		return rt_fail(d, -errno, "mmap of %zu MiB of %s memory: %s%s", FILL_BYTES >> 20, kind,
-			       strerror(errno),
-			       huge ? " (reserve huge pages: /proc/sys/vm/nr_hugepages)" : "");
-	mr = ibv_reg_mr(d->pd, buf, FILL_BYTES, access);
-	err = mr ? 0 : rt_fail(d, -errno, "ibv_reg_mr of %s ODP memory: %s", kind, strerror(errno));
+	err = fill_map(d, kind, &mem);
+	if (err)
+		return err;
+	mr = ibv_reg_mr(d->pd, mem.addr, FILL_BYTES, access);
+	err = mr ? 0 : rt_fail(d, -errno, "ibv_reg_mr of %s ODP memory: %s", fill_names[kind],
+			       strerror(errno));
 	for (off = 0; off < FILL_BYTES && !err; off += FILL_PIECE) {
 		err = rt_post_rdma(d, pair, IBV_WR_RDMA_WRITE, src, 0, mr, off, FILL_PIECE, off);
 		if (!err)
@@ -158,14 +181,20 @@ static int fill_one(struct rt_dev *d, struct rt_pair *pair, bool huge, struct ib
 	if (!err)
 		err = sparse_state(d, mr, &s);
 	if (!err) {
-		snprintf(key, sizeof(key), "sparse.bookkeeping_per_mib.%s", kind);
+		snprintf(key, sizeof(key), "sparse.bookkeeping_per_mib.%s", fill_names[kind]);
 		fig(key, (double)s.bookkeeping_bytes / (double)(FILL_BYTES >> 20), "bytes");
-		snprintf(key, sizeof(key), "sparse.entries_mapped.%s", kind);
+		snprintf(key, sizeof(key), "sparse.entries_mapped.%s", fill_names[kind]);
 		fig(key, (double)s.pages_mapped, "count");
+	}
+	if (!err && kind == FILL_THP) {
+		/* what of it the kernel gave as huge pages (smaps) */
+		kib = rt_thp_kib(mem.addr);
+		fig("sparse.huge_share.thp", kib < 0 ? -1.0 : (double)kib * 1024 / FILL_BYTES,
+		    "share");
 	}
 	if (mr && ibv_dereg_mr(mr) && !err)
 		err = rt_fail(d, -errno, "ibv_dereg_mr: %s", strerror(errno));
-	munmap(buf, FILL_BYTES);
+	rt_region_free(&mem);
 	return err;
 }
 
@@ -194,15 +223,14 @@ int bench_sparse(struct rt_dev *d, struct rt_pair *pair, int rounds)
 	if (err)
 		return err;
 
-	printf("#  bookkeeping_per_mib: of a %zu MiB ODP MR written all over by RDMA, over 4 KiB pages and over 2 MiB hugetlb pages (IBV_ACCESS_HUGETLB)\n",
+	printf("#  bookkeeping_per_mib: of a %zu MiB ODP MR written all over by RDMA, over 4 KiB pages, over transparent\n"
+	       "#  huge pages (madvise; huge_share: of it in huge pages, smaps) and over 2 MiB hugetlb pages (IBV_ACCESS_HUGETLB)\n",
 	       FILL_BYTES >> 20);
 	err = rt_region_map(d, &src, FILL_PIECE);
 	if (!err)
 		err = rt_region_reg(d, &src, IBV_ACCESS_LOCAL_WRITE);
-	if (!err)
-		err = fill_one(d, pair, false, src.mr);
-	if (!err)
-		err = fill_one(d, pair, true, src.mr);
+	for (i = 0; i < RT_ARRAY_SIZE(fill_names) && !err; i++)
+		err = fill_one(d, pair, (enum fill_kind)i, src.mr);
 	rt_region_free(&src);
 	return err;
 }
