@@ -29,7 +29,7 @@ seconds=${1:-60}
 echo 4 >/proc/sys/vm/nr_hugepages
 trap 'rm -f /dev/hugepages/umem_odp_kunit' EXIT
 KUNIT_PARAMS="stress_seconds=$seconds" kunit_run drivers/infiniband/core/umem_odp_kunit.ko \
-	umem_odp_iova odp_fault_invalidate odp_virt_dma odp_implicit_child odp_p2p odp_read_keeps_write odp_bad_input odp_memory odp_sparse odp_hugetlb odp_hugetlb_base_entries odp_stress
+	umem_odp_iova odp_fault_invalidate odp_virt_dma odp_implicit_child odp_p2p odp_read_keeps_write odp_bad_input odp_memory odp_sparse odp_dma_addrs_kept odp_hugetlb odp_hugetlb_base_entries odp_stress
 
 echo
 echo "ODP bookkeeping of a 4096-page umem, faulted in completely (edu behind VT-d):"
