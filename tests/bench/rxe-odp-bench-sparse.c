@@ -164,7 +164,6 @@ static int fill_one(struct rt_dev *d, struct rt_pair *pair, enum fill_kind kind,
 	struct ibv_mr *mr = NULL;
 	size_t off;
 	char key[64];
-	long kib;
 	int err;
 
 	err = fill_map(d, kind, &mem);
@@ -186,12 +185,9 @@ static int fill_one(struct rt_dev *d, struct rt_pair *pair, enum fill_kind kind,
 		snprintf(key, sizeof(key), "sparse.entries_mapped.%s", fill_names[kind]);
 		fig(key, (double)s.pages_mapped, "count");
 	}
-	if (!err && kind == FILL_THP) {
-		/* what of it the kernel gave as huge pages (smaps) */
-		kib = rt_thp_kib(mem.addr);
-		fig("sparse.huge_share.thp", kib < 0 ? -1.0 : (double)kib * 1024 / FILL_BYTES,
-		    "share");
-	}
+	/* what of it the kernel gave as huge pages */
+	if (!err && kind == FILL_THP)
+		fig("sparse.huge_share.thp", huge_share(&mem), "share");
 	if (mr && ibv_dereg_mr(mr) && !err)
 		err = rt_fail(d, -errno, "ibv_dereg_mr: %s", strerror(errno));
 	rt_region_free(&mem);

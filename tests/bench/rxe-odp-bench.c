@@ -479,14 +479,17 @@ static unsigned long ft_pages(const struct bench *b, const struct options *o,
 	return c->thp ? (o->pages + per_huge - 1) / per_huge * per_huge : o->pages;
 }
 
-/* Map untouched memory of case @c's kind (THP or not) for a region of @len bytes */
+/* Map @len bytes of case @c's kind (THP or not; written by the CPU when it populates) */
 static int ft_map(struct bench *b, const struct ft_case *c, struct rt_region *r, size_t len)
 {
-	return c->thp ? rt_region_map_thp(&b->d, r, len) : rt_region_map(&b->d, r, len);
+	int err = c->thp ? rt_region_map_thp(&b->d, r, len) : rt_region_map(&b->d, r, len);
+
+	if (!err && c->populate)
+		memset(r->addr, 0x5a, len);
+	return err;
 }
 
-/* Of @r's bytes, the share in transparent huge pages (smaps), or -1 */
-static double huge_share(const struct rt_region *r)
+double huge_share(const struct rt_region *r)
 {
 	long kib = rt_thp_kib(r->addr);
 
@@ -526,6 +529,34 @@ static int ft_transfer(struct bench *b, enum ibv_wr_opcode op, bool sparse,
 	return transfer(b, op, peer->mr, target->mr, target->len, ns);
 }
 
+/* Figure "ft.CASE.OP.SUFFIX" of (b) */
+static void ft_fig(const struct ft_case *c, const char *op, const char *suffix, double value,
+		   const char *unit)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "ft.%s.%s.%s", c->name, op, suffix);
+	fig(key, value, unit);
+}
+
+/*
+ * The cold, warm and first-touch figures of (b) (medians of @rounds, us
+ * per page), and each round's first touch as a comment
+ */
+static void ft_touch_figs(const struct ft_case *c, const char *op, double *cold, double *warm,
+			  double *touch, int rounds)
+{
+	int r;
+
+	ft_fig(c, op, "cold", median(cold, rounds), "us/page");
+	ft_fig(c, op, "warm", median(warm, rounds), "us/page");
+	ft_fig(c, op, "first_touch", median(touch, rounds), "us/page");
+	printf("#  ft.%s.%s.first_touch of each MR:", c->name, op);
+	for (r = 0; r < rounds; r++)
+		printf(" %.3f", touch[r]);
+	printf("\n");
+}
+
 /*
  * (b) one case, one operation: o->rounds times a fresh mapping and MR, one
  * cold transfer, one warm; medians of the per-page figures.
@@ -542,19 +573,13 @@ static int ft_one(struct bench *b, const struct options *o, const struct ft_case
 	long long f0, f1, f2, faults_cold = 0, faults_warm = 0;
 	uint64_t reg_ns, cold_ns = 0, warm_ns = 0;
 	struct rt_region target = { 0 };
-	char key[96];
 	int r, err = 0;
 
 	for (r = 0; r < o->rounds && !err; r++) {
 		phase = "registration";
-		if (c->thp) {
-			err = ft_map(b, c, &target, pages * b->d.page);
-			if (!err)
-				err = region_register(b, &target, c->odp, &reg_ns);
-		} else {
-			err = region_make(b, &target, pages * b->d.page, c->odp, c->populate,
-					  &reg_ns);
-		}
+		err = ft_map(b, c, &target, pages * b->d.page);
+		if (!err)
+			err = region_register(b, &target, c->odp, &reg_ns);
 		if (!err)
 			err = regions_faults(b, &target, 1, &f0);
 		if (!err) {
@@ -587,24 +612,12 @@ static int ft_one(struct bench *b, const struct options *o, const struct ft_case
 		faults_warm += f2 - f1;
 	}
 
-#define FT_FIG(suffix, v, unit) \
-	do { \
-		snprintf(key, sizeof(key), "ft.%s.%s.%s", c->name, opname, suffix); \
-		fig(key, v, unit); \
-	} while (0)
-	FT_FIG("reg", median(reg, o->rounds), "us/page");
-	FT_FIG("cold", median(cold, o->rounds), "us/page");
-	FT_FIG("warm", median(warm, o->rounds), "us/page");
-	FT_FIG("first_touch", median(touch, o->rounds), "us/page");
-	printf("#  %s of each MR:", key);
-	for (r = 0; r < o->rounds; r++)
-		printf(" %.3f", touch[r]);
-	printf("\n");
-	FT_FIG("faults_cold", (double)faults_cold / o->rounds, "per_MR");
-	FT_FIG("faults_warm", (double)faults_warm / o->rounds, "per_MR");
+	ft_fig(c, opname, "reg", median(reg, o->rounds), "us/page");
+	ft_touch_figs(c, opname, cold, warm, touch, o->rounds);
+	ft_fig(c, opname, "faults_cold", (double)faults_cold / o->rounds, "per_MR");
+	ft_fig(c, opname, "faults_warm", (double)faults_warm / o->rounds, "per_MR");
 	if (c->thp)
-		FT_FIG("huge_share", huge, "share");
-#undef FT_FIG
+		ft_fig(c, opname, "huge_share", huge, "share");
 	return 0;
 }
 
@@ -621,7 +634,6 @@ static int ft_cpu(struct bench *b, const struct options *o, const struct ft_case
 	double cold[MAX_ROUNDS], warm[MAX_ROUNDS], touch[MAX_ROUNDS];
 	struct rt_region mem = { 0 };
 	uint64_t t0, t1, t2;
-	char key[96];
 	int r, err = 0;
 
 	for (r = 0; r < o->rounds && !err; r++) {
@@ -642,17 +654,9 @@ static int ft_cpu(struct bench *b, const struct options *o, const struct ft_case
 		warm[r] = (double)(t2 - t1) / us;
 		touch[r] = cold[r] - warm[r];
 	}
-#define CPU_FIG(suffix, v, unit) \
-	do { \
-		snprintf(key, sizeof(key), "ft.%s.cpu.%s", c->name, suffix); \
-		fig(key, v, unit); \
-	} while (0)
-	CPU_FIG("cold", median(cold, o->rounds), "us/page");
-	CPU_FIG("warm", median(warm, o->rounds), "us/page");
-	CPU_FIG("first_touch", median(touch, o->rounds), "us/page");
+	ft_touch_figs(c, "cpu", cold, warm, touch, o->rounds);
 	if (c->thp)
-		CPU_FIG("huge_share", huge, "share");
-#undef CPU_FIG
+		ft_fig(c, "cpu", "huge_share", huge, "share");
 	return 0;
 }
 

@@ -14,6 +14,8 @@ void fig(const char *key, double value, const char *unit);
 void fig_count(const char *key, long long value);
 /* The median of @n values (sorts them) */
 double median(double *v, int n);
+/* Of @r's bytes, the share in transparent huge pages (smaps), or -1 */
+double huge_share(const struct rt_region *r);
 
 int bench_sparse(struct rt_dev *d, struct rt_pair *pair, int rounds);
 

@@ -361,9 +361,10 @@ int rt_poll_n(const struct rt_dev *d, struct ibv_cq *cq, unsigned long n)
 					       wc[i].wr_id, wc[i].opcode,
 					       ibv_wc_status_str(wc[i].status), wc[i].vendor_err);
 		n -= (unsigned long)got;
-		if (!got)
-			sched_yield();
-		if (!got && rt_now_ns() - start > limit)
+		if (got)
+			continue;
+		sched_yield();
+		if (rt_now_ns() - start > limit)
 			return rt_fail(d, -ETIMEDOUT, "%lu completion(s) still missing after %d s", n,
 				       d->timeout_ms / 1000);
 	}
