@@ -123,6 +123,10 @@ int traffic_thp(struct rt_dev *d, struct rt_pair *p)
 	if (!err && st0.pages_mapped != len / d->page)
 		err = rt_fail(d, -EIO, "%" PRIu64 " entries mapped after the first WRITE, not %zu",
 			      st0.pages_mapped, len / d->page);
+	/* All entries of a huge page mapped: the kernel keeps one pfn for them */
+	if (!err && st0.bookkeeping_bytes != THP_COUNT * sizeof(uint64_t))
+		err = rt_fail(d, -EIO, "%" PRIu64 " bytes of bookkeeping for %d mapped huge pages, not one 8-byte pfn each",
+			      st0.bookkeeping_bytes, THP_COUNT);
 	/*
 	 * Splitting the first huge page for one page's sake invalidates all of
 	 * it (what lets the kernel link a huge page's entries as one run) and
@@ -139,8 +143,8 @@ int traffic_thp(struct rt_dev *d, struct rt_pair *p)
 		err = rt_fail(d, -EIO, "%" PRIu64 " entries mapped after the first huge page was split, not %zu: the split did not unmap exactly that huge page",
 			      st0.pages_mapped, (len - THP_BYTES) / d->page);
 	if (!err)
-		rt_ok(d, "WRITE of %zu KiB of huge pages right, all %zu entries mapped; splitting the first for one page unmapped its %zu entries and no other",
-		      len >> 10, len / d->page, THP_BYTES / d->page);
+		rt_ok(d, "WRITE of %zu KiB of huge pages right, all %zu entries mapped, %zu bytes of bookkeeping; splitting the first for one page unmapped its %zu entries and no other",
+		      len >> 10, len / d->page, THP_COUNT * sizeof(uint64_t), THP_BYTES / d->page);
 	if (err)
 		goto out;
 
