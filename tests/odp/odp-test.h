@@ -68,6 +68,7 @@ int odp_state(struct rt_dev *d, struct ibv_mr *mr, struct ibvx_mr_odp_state *s);
 
 /* thp.c: traffic's case over transparent huge pages */
 int traffic_thp(struct rt_dev *d, struct rt_pair *p);
+int traffic_thp_reuse(struct rt_dev *d, struct rt_pair *p);
 /* The case groups, one file each: 0, -errno (reported) or EXIT_NO_ADVISE */
 int cmd_traffic(struct rt_dev *d, const struct options *o);
 int cmd_races(struct rt_dev *d, const struct options *o);

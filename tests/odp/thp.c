@@ -12,8 +12,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <infiniband/verbs_ext.h>
 #include "odp-test.h"
 
@@ -196,6 +199,90 @@ int traffic_thp(struct rt_dev *d, struct rt_pair *p)
 	if (!err)
 		rt_ok(d, "a READ of the MR after 64 KiB of a split huge page were replaced returns the new bytes there and the old elsewhere");
 out:
+	if (mr && ibv_dereg_mr(mr) && !err)
+		err = rt_fail(d, -errno, "ibv_dereg_mr of the THP MR: %s", strerror(errno));
+	rt_region_free(&src);
+	rt_region_free(&dst);
+	rt_region_free(&huge);
+	return err;
+}
+
+/* Fork a child that leaves at once, and wait for it */
+static int fork_and_reap(struct rt_dev *d)
+{
+	int status;
+	pid_t child = fork();
+
+	if (child < 0)
+		return rt_fail(d, -errno, "fork: %s", strerror(errno));
+	if (!child)
+		_exit(0);
+	if (waitpid(child, &status, 0) != child)
+		return rt_fail(d, -errno, "waitpid: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * The device's write access granted to huge pages it mapped read-only and
+ * keeps as one pfn each: a fork write-protects the MR's two huge pages (an
+ * invalidation); the child leaves, and an RDMA READ maps them read-only.
+ * An RDMA WRITE then faults for writing: the page is the parent's alone
+ * again, so the kernel makes its CPU mapping writable in place, without
+ * an invalidation, and the MR's kept pfn gains write access as it is. The
+ * WRITE lands, no invalidation is counted, the bookkeeping stays 8 bytes
+ * per huge page.
+ */
+int traffic_thp_reuse(struct rt_dev *d, struct rt_pair *p)
+{
+	const size_t len = THP_COUNT * THP_BYTES, kept = THP_COUNT * sizeof(uint64_t);
+	struct rt_region huge, src = { 0 }, dst = { 0 };
+	struct ibvx_mr_odp_state s0, s1;
+	struct ibv_mr *mr = NULL;
+	long kib;
+	int err;
+
+	rt_set_case(d, "traffic/thp-reuse");
+	err = rt_region_map_thp(d, &huge, len);
+	if (err)
+		return err;
+	rt_fill(huge.addr, len, 51, 0);
+	kib = rt_thp_kib(huge.addr);
+	if (kib != (long)(len >> 10))
+		err = rt_fail(d, -EIO, "%ld KiB of the %zu KiB are transparent huge pages (AnonHugePages in /proc/self/smaps): is THP enabled (madvise) and memory free?",
+			      kib, len >> 10);
+	if (!err) {
+		mr = ibv_reg_mr(d->pd, huge.addr, len, ODP_RW);
+		if (!mr)
+			err = rt_fail(d, -errno, "ibv_reg_mr of THP ODP memory: %s", strerror(errno));
+	}
+	if (!err)
+		err = region_new(d, &src, len / d->page, ODP_RW, -1);
+	if (!err)
+		err = region_new(d, &dst, len / d->page, ODP_RW, -1);
+	if (!err)
+		err = fork_and_reap(d);
+	if (!err)
+		err = rdma(d, p, IBV_WR_RDMA_READ, dst.mr, dst.addr, len, mr, huge.addr,
+			   IBV_WC_SUCCESS, "READ of the huge pages after a fork");
+	if (!err)
+		err = rt_check_pat(d, "what was read of the huge pages", dst.addr, len, 51, 0);
+	if (!err)
+		err = odp_state(d, mr, &s0);
+	if (!err && (s0.pages_mapped != len / d->page || s0.bookkeeping_bytes != kept))
+		err = rt_fail(d, -EIO, "after the READ: %" PRIu64 " entries mapped, %" PRIu64 " bytes of bookkeeping (expected %zu and %zu)",
+			      s0.pages_mapped, s0.bookkeeping_bytes, len / d->page, kept);
+	if (!err)
+		err = write_round(d, p, &src, mr, huge.addr, len, 52);
+	if (!err)
+		err = odp_state(d, mr, &s1);
+	if (!err && (s1.invalidations != s0.invalidations || s1.pages_mapped != len / d->page ||
+		     s1.bookkeeping_bytes != kept))
+		err = rt_fail(d, -EIO, "after the WRITE: invalidations %" PRIu64 " -> %" PRIu64 ", %" PRIu64 " entries mapped, %" PRIu64 " bytes of bookkeeping (expected no invalidation, %zu and %zu)",
+			      s0.invalidations, s1.invalidations, s1.pages_mapped, s1.bookkeeping_bytes,
+			      len / d->page, kept);
+	if (!err)
+		rt_ok(d, "after a fork, a READ mapped %zu KiB of huge pages read-only with %zu bytes of bookkeeping; a WRITE then landed without an invalidation (%" PRIu64 " faults), the bookkeeping unchanged",
+		      len >> 10, kept, s1.faults - s0.faults);
 	if (mr && ibv_dereg_mr(mr) && !err)
 		err = rt_fail(d, -errno, "ibv_dereg_mr of the THP MR: %s", strerror(errno));
 	rt_region_free(&src);

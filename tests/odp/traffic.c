@@ -378,6 +378,8 @@ static int traffic_write_read(struct rt_dev *d)
 		err = traffic_hugetlb(d, &p);
 	if (!err)
 		err = traffic_thp(d, &p);
+	if (!err)
+		err = traffic_thp_reuse(d, &p);
 out:
 	rt_pair_free(&p);
 	return err;
