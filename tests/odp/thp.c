@@ -76,6 +76,35 @@ static int write_round(struct rt_dev *d, struct rt_pair *p, struct rt_region *sr
 }
 
 /*
+ * THP_COUNT huge pages that the CPU fills with @seed's pattern, checked to
+ * be huge in smaps, registered as the ODP MR @mr, and ODP regions @src and
+ * @dst as large; the caller frees all of them, also on failure
+ */
+static int thp_setup(struct rt_dev *d, struct rt_region *huge, struct ibv_mr **mr,
+		     struct rt_region *src, struct rt_region *dst, uint32_t seed)
+{
+	const size_t len = THP_COUNT * THP_BYTES;
+	long kib;
+	int err;
+
+	err = rt_region_map_thp(d, huge, len);
+	if (err)
+		return err;
+	rt_fill(huge->addr, len, seed, 0);
+	kib = rt_thp_kib(huge->addr);
+	if (kib != (long)(len >> 10))
+		return rt_fail(d, -EIO, "%ld KiB of the %zu KiB are transparent huge pages (AnonHugePages in /proc/self/smaps): is THP enabled (madvise) and memory free?",
+			       kib, len >> 10);
+	*mr = ibv_reg_mr(d->pd, huge->addr, len, ODP_RW);
+	if (!*mr)
+		return rt_fail(d, -errno, "ibv_reg_mr of THP ODP memory: %s", strerror(errno));
+	err = region_new(d, src, len / d->page, ODP_RW, -1);
+	if (!err)
+		err = region_new(d, dst, len / d->page, ODP_RW, -1);
+	return err;
+}
+
+/*
  * Two madvise(MADV_HUGEPAGE)d huge pages, checked to be huge in smaps, as
  * an ODP MR: a WRITE of all of it lands right; a split of the first for one
  * page's protection unmaps all its entries and none of the second's; then
@@ -89,36 +118,19 @@ int traffic_thp(struct rt_dev *d, struct rt_pair *p)
 	const size_t len = THP_COUNT * THP_BYTES, hole = 64 << 10;
 	const size_t hole_off = THP_BYTES + THP_BYTES / 2;
 	struct splitter s = { .page = d->page };
-	struct rt_region huge, src = { 0 }, dst = { 0 };
+	struct rt_region huge = { 0 }, src = { 0 }, dst = { 0 };
 	struct ibvx_mr_odp_state st0, st1;
 	struct ibv_mr *mr = NULL;
 	uint8_t *buf, *fresh;
 	pthread_t thread;
-	long kib = 0, kib_after;
+	/* all of it huge: thp_setup() checked */
+	long kib = (long)(len >> 10), kib_after;
 	int err, round;
 
 	rt_set_case(d, "traffic/thp");
-	err = rt_region_map_thp(d, &huge, len);
-	if (err)
-		return err;
+	err = thp_setup(d, &huge, &mr, &src, &dst, 40);
 	buf = huge.addr;
 	s.buf = buf;
-	if (!err) {
-		memset(buf, 0x5a, len);
-		kib = rt_thp_kib(buf);
-		if (kib != (long)(len >> 10))
-			err = rt_fail(d, -EIO, "%ld KiB of the %zu KiB are transparent huge pages (AnonHugePages in /proc/self/smaps): is THP enabled (madvise) and memory free?",
-				      kib, len >> 10);
-	}
-	if (!err) {
-		mr = ibv_reg_mr(d->pd, buf, len, ODP_RW);
-		if (!mr)
-			err = rt_fail(d, -errno, "ibv_reg_mr of THP ODP memory: %s", strerror(errno));
-	}
-	if (!err)
-		err = region_new(d, &src, len / d->page, ODP_RW, -1);
-	if (!err)
-		err = region_new(d, &dst, len / d->page, ODP_RW, -1);
 	if (!err)
 		err = write_round(d, p, &src, mr, buf, len, 41);
 	if (!err)
@@ -235,30 +247,13 @@ static int fork_and_reap(struct rt_dev *d)
 int traffic_thp_reuse(struct rt_dev *d, struct rt_pair *p)
 {
 	const size_t len = THP_COUNT * THP_BYTES, kept = THP_COUNT * sizeof(uint64_t);
-	struct rt_region huge, src = { 0 }, dst = { 0 };
+	struct rt_region huge = { 0 }, src = { 0 }, dst = { 0 };
 	struct ibvx_mr_odp_state s0, s1;
 	struct ibv_mr *mr = NULL;
-	long kib;
 	int err;
 
 	rt_set_case(d, "traffic/thp-reuse");
-	err = rt_region_map_thp(d, &huge, len);
-	if (err)
-		return err;
-	rt_fill(huge.addr, len, 51, 0);
-	kib = rt_thp_kib(huge.addr);
-	if (kib != (long)(len >> 10))
-		err = rt_fail(d, -EIO, "%ld KiB of the %zu KiB are transparent huge pages (AnonHugePages in /proc/self/smaps): is THP enabled (madvise) and memory free?",
-			      kib, len >> 10);
-	if (!err) {
-		mr = ibv_reg_mr(d->pd, huge.addr, len, ODP_RW);
-		if (!mr)
-			err = rt_fail(d, -errno, "ibv_reg_mr of THP ODP memory: %s", strerror(errno));
-	}
-	if (!err)
-		err = region_new(d, &src, len / d->page, ODP_RW, -1);
-	if (!err)
-		err = region_new(d, &dst, len / d->page, ODP_RW, -1);
+	err = thp_setup(d, &huge, &mr, &src, &dst, 51);
 	if (!err)
 		err = fork_and_reap(d);
 	if (!err)
